@@ -1,0 +1,116 @@
+"""`faber-db`: the command line. Parses arguments, runs one command, prints one result.
+
+Exit codes: 0 success or warning, 1 the operation failed, 2 bad usage or input, 3 refused by a
+safety rule. Whatever happens, stdout carries exactly one result (JSON unless a person is at a
+terminal) and never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from pathlib import Path
+from typing import NoReturn
+
+from faber_db import __version__
+from faber_db.commands import COMMANDS
+from faber_db.errors import FaberError
+from faber_db.results import Result, Timer, failure_from_error
+
+EPILOG = """exit codes: 0 success or warning, 1 the operation failed, 2 bad usage or input,
+3 refused by a safety rule (approval, backup, destructive change). Output: one JSON result on
+stdout when it is not a terminal (or --format json); progress on stderr."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting, so bad usage is a JSON result."""
+
+    def error(self, message: str) -> NoReturn:
+        raise FaberError("USAGE", f"{self.prog}: {message}", f"Run `{self.prog} --help` for usage.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--format", choices=["json", "text"], default=argparse.SUPPRESS,
+                        help="json (default when stdout is not a terminal) or text")
+    common.add_argument("--project", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                        help="the project folder (default: $CLAUDE_DB_CWD, else found from the cwd)")
+    parser = _Parser(prog="faber-db", description="Safe Prisma migrations: preview, approve, back up, "
+                     "apply, verify, restore.", epilog=EPILOG, parents=[common],
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"faber-db {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module_name, help_text) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text, parents=[common],
+                                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        module = importlib.import_module(module_name)
+        module.add_arguments(command_parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    timer = Timer()
+    fmt = _peek_format(argv)
+    command = next((a for a in argv if a in COMMANDS), None)
+    environment = None
+    from faber_db.output import choose_format, emit
+
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        fmt = choose_format(getattr(args, "format", None))
+        if not args.command:
+            parser.print_help(sys.stderr)
+            raise FaberError("USAGE", "No command given", "Run `faber-db --help` for the commands.")
+        environment = getattr(args, "environment", None)
+        from faber_db.runtime import Context
+
+        ctx = Context(project=getattr(args, "project", None), fmt=fmt)
+        module = importlib.import_module(COMMANDS[args.command][0])
+        result: Result = module.run(ctx, args)
+    except FaberError as error:
+        result = failure_from_error(error, command or "faber-db", environment)
+    except KeyboardInterrupt:
+        result = failure_from_error(
+            FaberError("INTERNAL_ERROR", "Interrupted", "Run `faber-db status <env>` to see the state."),
+            command or "faber-db", environment)
+    except Exception as exc:  # the last net: never a traceback on stdout
+        _log_crash(exc)
+        result = failure_from_error(
+            FaberError("INTERNAL_ERROR", f"Unexpected error: {type(exc).__name__}: {exc}",
+                       "This is a faber-db bug; the traceback is in the faber-db crash log."),
+            command or "faber-db", environment)
+    result.duration_ms = timer.ms
+    emit(result, fmt or choose_format(None))
+    return result.exit_code
+
+
+def _peek_format(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--format" and i + 1 < len(argv) and argv[i + 1] in ("json", "text"):
+            return argv[i + 1]
+        if arg.startswith("--format=") and arg.split("=", 1)[1] in ("json", "text"):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _log_crash(exc: BaseException) -> None:
+    from faber_db.config import state_dir
+    from faber_db.redact import redact
+
+    text = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    try:
+        log = state_dir() / "crash.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        sys.stderr.write(f"faber-db: internal error; traceback written to {log}\n")
+    except OSError:
+        sys.stderr.write(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

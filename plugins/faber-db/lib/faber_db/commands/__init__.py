@@ -1,0 +1,13 @@
+"""One module per user command, each a small `run(ctx, args) -> Result` over the runtime layer.
+
+The table below is all the CLI needs to know; modules are imported only when their command runs
+(or when --help lists them), which keeps `faber-db status` fast.
+"""
+
+from __future__ import annotations
+
+# command name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("faber_db.commands.init", "Detect the Prisma project and write the faber-db config"),
+    "status": ("faber_db.commands.status", "Applied, pending, failed and modified migrations of an environment"),
+}

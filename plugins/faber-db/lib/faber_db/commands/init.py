@@ -1,0 +1,107 @@
+"""`faber-db init`: find the Prisma project and write `.fractary/plugins/faber-db/config.toml`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from faber_db.config import (
+    CONFIG_DIR,
+    CONFIG_JSON,
+    CONFIG_TOML,
+    DatabaseConfig,
+    FaberConfig,
+    PrismaConfig,
+    config_to_toml_dict,
+    default_environments,
+    parse_config_bytes,
+)
+from faber_db.errors import FaberError
+from faber_db.handlers.prisma import detect_project
+from faber_db.results import InitDetails, Result
+from faber_db.runtime import Context
+
+HELP = "Detect the Prisma project and write the faber-db config"
+
+HEADER = """\
+# faber-db configuration (written by `faber-db init`; edit freely).
+# Connection URLs never go in this file: each environment names the variable that holds its URL.
+# Reference: the README's "Configuration" section.
+
+"""
+
+GITIGNORE = "# faber-db's local state: backups hold data, locks are per machine\nbackups/\nlocks/\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true", help="overwrite an existing config")
+
+
+def run(ctx: Context, args: argparse.Namespace) -> Result:
+    root = ctx.project_root(want_config=False)
+    override = os.environ.get("FABER_DB_CONFIG")
+    path = Path(override) if override else root / CONFIG_TOML
+    if not path.is_absolute():
+        path = root / path
+    existing = [p for p in (path, root / CONFIG_JSON) if p.is_file()]
+    if existing and not args.force:
+        raise FaberError(
+            "CONFIG_EXISTS",
+            f"{_rel(existing[0], root)} already exists; nothing was written",
+            "Keep it, or pass --force to replace it with a freshly detected config.",
+        )
+    detected = detect_project(root)
+    config = FaberConfig(
+        database=DatabaseConfig(provider=detected.provider),  # type: ignore[arg-type]
+        environments=default_environments(),
+        prisma=PrismaConfig(
+            schema=_rel(detected.schema, root),
+            migrations_dir=_rel(detected.migrations_dir, root),
+            config_file=_rel(detected.config_file, root) if detected.config_file else None,
+        ),
+    )
+    import tomli_w
+
+    text = HEADER + tomli_w.dumps(config_to_toml_dict(config))
+    parse_config_bytes(text.encode(), ".toml", _rel(path, root))  # what we write must load back
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, "utf-8")
+    os.replace(tmp, path)
+    gitignore = root / CONFIG_DIR / ".gitignore"
+    if path.parent == root / CONFIG_DIR and not gitignore.exists():
+        gitignore.write_text(GITIGNORE, "utf-8")
+
+    prisma_bin = root / "node_modules" / ".bin" / "prisma"
+    warnings = [] if prisma_bin.exists() else [
+        "The Prisma CLI is not installed in this project yet (node_modules/.bin/prisma)."
+    ]
+    details = InitDetails(
+        config_path=_rel(path, root),
+        written=True,
+        provider=detected.provider,
+        schema=config.prisma.schema,
+        migrations_dir=config.prisma.migrations_dir,
+        prisma_config=config.prisma.config_file,
+        prisma_command=[str(prisma_bin.relative_to(root))] if prisma_bin.exists() else [],
+        environments={name: env.url_env for name, env in config.environments.items()},
+    )
+    return Result(
+        status="warning" if warnings else "success",
+        operation="init",
+        environment=None,
+        message=f"Wrote {details.config_path} ({detected.provider}, {len(config.environments)} environments)",
+        details=details,
+        warnings=warnings,
+        suggested_fixes=(["npm install --save-dev prisma"] if warnings else [])
+        + [f"export {env.url_env}=… for each environment you use, then `faber-db status dev`"
+           for env in list(config.environments.values())[:1]],
+    )
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)

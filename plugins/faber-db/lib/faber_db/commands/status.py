@@ -1,0 +1,71 @@
+"""`faber-db status <env>`: what is applied, pending, failed, rolled back or edited after apply,
+read straight from the history table (not by parsing Prisma's text)."""
+
+from __future__ import annotations
+
+import argparse
+
+from faber_db.planning import compute_state
+from faber_db.results import Result, StatusDetails
+from faber_db.runtime import Context
+
+HELP = "Applied, pending, failed and modified migrations of an environment"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("environment", help="environment name from the config (dev, staging, production, …)")
+
+
+def run(ctx: Context, args: argparse.Namespace) -> Result:
+    target = ctx.target(args.environment)
+    local = target.handler.local_migrations()
+    warnings: list[str] = []
+    with target.connect() as db:
+        history = target.handler.applied_migrations(db)
+        label = db.label
+        if getattr(db, "exists", True) is False:
+            warnings.append(f"The {label} file does not exist yet; `faber-db migrate {target.name}` creates it.")
+    state = compute_state(local, history)
+    details = StatusDetails(
+        provider=target.provider,
+        database=label,
+        up_to_date=state.up_to_date,
+        applied=state.applied,
+        pending=state.pending_names,
+        failed=state.failed,
+        rolled_back=state.rolled_back,
+        modified=state.modified,
+        missing_locally=state.missing_locally,
+        local_count=len(local),
+    )
+    fixes: list[str] = []
+    if state.failed:
+        warnings.append(f"Failed migration(s) recorded: {', '.join(state.failed)} (Prisma will refuse to deploy)")
+        fixes.append(f"Restore the last backup or roll back: `faber-db rollback {target.name}`; "
+                     f"or after fixing by hand: `prisma migrate resolve --applied <name>`")
+    if state.modified:
+        warnings.append(f"Edited after being applied: {', '.join(state.modified)}")
+        fixes.append("Revert the edits to the applied migration.sql files (git checkout); "
+                     "put new changes in a new migration.")
+    if state.missing_locally:
+        warnings.append(f"Applied but not in the migrations folder: {', '.join(state.missing_locally)}")
+        fixes.append("Pull the branch that has these migrations before deploying.")
+    if state.pending:
+        fixes.append(f"Preview with `faber-db migrate {target.name} --dry-run`, then apply.")
+
+    if state.up_to_date:
+        message = f"{target.name} is up to date ({len(state.applied)} migrations applied)"
+    else:
+        parts = [f"{len(v)} {k}" for k, v in (("pending", state.pending), ("failed", state.failed),
+                                               ("modified", state.modified),
+                                               ("missing locally", state.missing_locally)) if v]
+        message = f"{target.name}: {', '.join(parts)}"
+    return Result(
+        status="success" if state.up_to_date and not warnings else "warning",
+        operation="status",
+        environment=target.name,
+        message=message,
+        details=details,
+        warnings=warnings,
+        suggested_fixes=fixes,
+    )

@@ -1,0 +1,101 @@
+"""Stable error codes and the exception that carries them.
+
+Every failure a user can meet has a code here. Codes are part of the public contract:
+agents and CI pipelines match on them, so a code is never renamed or reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    exit_code: int
+    summary: str
+
+
+# One table, rendered into the README by `scripts/gen-docs` (a test keeps them equal).
+ERROR_CODES: dict[str, ErrorSpec] = {
+    # bad usage or bad input (exit 2)
+    "USAGE": ErrorSpec(EXIT_USAGE, "The command line is not valid (unknown flag, missing argument)."),
+    "CONFIG_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No faber-db config file; run `faber-db init`."),
+    "CONFIG_INVALID": ErrorSpec(
+        EXIT_USAGE, "The config file cannot be parsed, or a key is unknown or has the wrong type."
+    ),
+    "CONFIG_EXISTS": ErrorSpec(EXIT_USAGE, "`init` would overwrite an existing config; pass --force."),
+    "UNKNOWN_ENVIRONMENT": ErrorSpec(EXIT_USAGE, "The environment is not defined in the config."),
+    "DATABASE_URL_MISSING": ErrorSpec(
+        EXIT_USAGE, "The environment variable that holds the environment's connection URL is not set."
+    ),
+    "DATABASE_URL_INVALID": ErrorSpec(EXIT_USAGE, "The connection URL is not one faber-db can use."),
+    "SCHEMA_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No Prisma schema file where the config says."),
+    "SCHEMA_INVALID": ErrorSpec(EXIT_USAGE, "Prisma rejected the schema file (syntax or validation error)."),
+    "PROVIDER_UNSUPPORTED": ErrorSpec(EXIT_USAGE, "The database provider is not supported yet."),
+    "PRISMA_NOT_FOUND": ErrorSpec(EXIT_USAGE, "The Prisma CLI was not found in the project."),
+    "INVALID_NAME": ErrorSpec(EXIT_USAGE, "A migration name is empty or unusable after slugging."),
+    "INVALID_ARGUMENT": ErrorSpec(EXIT_USAGE, "An argument value is not valid."),
+    "BACKUP_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No backup with that id for that environment."),
+    "MIGRATION_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No migration with that name."),
+    # refused by a safety rule (exit 3)
+    "APPROVAL_REQUIRED": ErrorSpec(
+        EXIT_REFUSED, "A protected environment needs the plan id from a dry run (--approve PLAN_ID)."
+    ),
+    "PLAN_CHANGED": ErrorSpec(
+        EXIT_REFUSED, "The approved plan no longer matches what would be applied; preview again."
+    ),
+    "DESTRUCTIVE_CHANGE": ErrorSpec(
+        EXIT_REFUSED, "The plan has destructive statements; --allow-destructive and approval are needed."
+    ),
+    "OPERATION_BLOCKED": ErrorSpec(
+        EXIT_REFUSED, "A statement that is never allowed through automation (e.g. DROP DATABASE)."
+    ),
+    "BACKUP_REQUIRED": ErrorSpec(EXIT_REFUSED, "The environment's policy requires a backup; it cannot be skipped."),
+    "DEPLOY_IN_PROGRESS": ErrorSpec(EXIT_REFUSED, "Another faber-db process holds this environment's lock."),
+    "UNHEALTHY": ErrorSpec(EXIT_REFUSED, "The pre-deployment health check failed; nothing was changed."),
+    # the operation failed (exit 1)
+    "DATABASE_UNREACHABLE": ErrorSpec(EXIT_FAILED, "The database server could not be reached."),
+    "DATABASE_ERROR": ErrorSpec(EXIT_FAILED, "The database answered with an error."),
+    "PRISMA_FAILED": ErrorSpec(EXIT_FAILED, "A Prisma command failed; its redacted output is attached."),
+    "PRISMA_TIMEOUT": ErrorSpec(EXIT_FAILED, "A Prisma command did not finish within the timeout."),
+    "MIGRATION_FAILED": ErrorSpec(EXIT_FAILED, "A migration failed while being applied."),
+    "FAILED_MIGRATION_PRESENT": ErrorSpec(
+        EXIT_FAILED, "A failed migration is recorded in the database (Prisma P3009); resolve it first."
+    ),
+    "MODIFIED_MIGRATION": ErrorSpec(EXIT_FAILED, "An applied migration's file was edited after it was applied."),
+    "DRIFT_DETECTED": ErrorSpec(EXIT_FAILED, "The database schema differs from the migration history."),
+    "BACKUP_FAILED": ErrorSpec(EXIT_FAILED, "The backup could not be taken or did not verify."),
+    "BACKUP_CORRUPT": ErrorSpec(EXIT_FAILED, "The backup file no longer matches its manifest checksum."),
+    "RESTORE_FAILED": ErrorSpec(EXIT_FAILED, "Restoring from a backup failed."),
+    "VERIFY_FAILED": ErrorSpec(EXIT_FAILED, "Post-deployment verification found a mismatch."),
+    "INTERNAL_ERROR": ErrorSpec(EXIT_FAILED, "An unexpected error in faber-db itself (please report it)."),
+}
+
+
+class FaberError(Exception):
+    """An error a user can act on: a stable code, a message and a hint."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        hint: str = "",
+        *,
+        details: dict[str, object] | None = None,
+    ) -> None:
+        if code not in ERROR_CODES:
+            raise ValueError(f"unregistered error code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+        self.details = details or {}
+
+    @property
+    def exit_code(self) -> int:
+        return ERROR_CODES[self.code].exit_code

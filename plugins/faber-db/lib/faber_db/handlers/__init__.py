@@ -1,0 +1,21 @@
+"""Migration-tool handlers. Prisma is the only one today; a second tool is a second module here
+implementing `base.MigrationHandler`, chosen by `database.migration_tool` in the config."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from faber_db.errors import FaberError
+
+if TYPE_CHECKING:
+    from faber_db.config import LoadedConfig
+    from faber_db.handlers.base import MigrationHandler
+
+
+def get_handler(loaded: LoadedConfig) -> MigrationHandler:
+    tool = loaded.config.database.migration_tool
+    if tool == "prisma":
+        from faber_db.handlers.prisma import PrismaHandler
+
+        return PrismaHandler(loaded)
+    raise FaberError("PROVIDER_UNSUPPORTED", f"Migration tool {tool!r} is not supported", "Use prisma.")

@@ -1,0 +1,350 @@
+"""The Prisma handler: the only code in faber-db that knows Prisma's files, tables, command lines
+and output. Everything Prisma-shaped (schema.prisma, prisma.config.ts, `<name>/migration.sql`,
+`_prisma_migrations`, P-codes, CLI flags of Prisma 6 and 7) lives here.
+
+Every Prisma call is non-interactive (stdin is /dev/null, an argument list, never a shell), gets
+the selected environment's URL and no other environment's, and has a timeout after which its
+whole process group is killed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from faber_db.errors import FaberError
+from faber_db.handlers.base import AppliedMigration, LocalMigration
+from faber_db.redact import redact
+
+if TYPE_CHECKING:
+    from faber_db.config import LoadedConfig
+    from faber_db.database import Database
+
+HISTORY_TABLE = "_prisma_migrations"
+MIGRATION_FILE = "migration.sql"
+DOWN_FILE = "down.sql"
+LOCK_FILE = "migration_lock.toml"
+
+# Prisma error codes → faber-db codes (https://www.prisma.io/docs/orm/reference/error-reference)
+PRISMA_ERROR_CODES: dict[str, str] = {
+    "P1000": "DATABASE_UNREACHABLE",  # authentication failed
+    "P1001": "DATABASE_UNREACHABLE",  # can't reach database server
+    "P1002": "DATABASE_UNREACHABLE",  # server reached but timed out
+    "P1003": "DATABASE_UNREACHABLE",  # database does not exist
+    "P1010": "DATABASE_UNREACHABLE",  # access denied
+    "P1011": "DATABASE_UNREACHABLE",  # TLS error
+    "P1012": "SCHEMA_INVALID",  # schema validation error
+    "P1013": "DATABASE_URL_INVALID",  # invalid database string
+    "P3005": "DRIFT_DETECTED",  # database not empty, no history (baseline needed)
+    "P3006": "MIGRATION_FAILED",  # migration failed to apply cleanly to the shadow database
+    "P3008": "PRISMA_FAILED",  # migration already recorded as applied
+    "P3009": "FAILED_MIGRATION_PRESENT",  # failed migrations found in the target database
+    "P3014": "DATABASE_ERROR",  # could not create shadow database
+    "P3018": "MIGRATION_FAILED",  # a migration failed to apply
+}
+
+_DATASOURCE = re.compile(r"datasource\s+\w+\s*\{(?P<body>[^}]*)\}", re.S)
+_PROVIDER = re.compile(r"^\s*provider\s*=\s*\"(?P<p>[^\"]+)\"", re.M)
+_ENV_URL = re.compile(r"^\s*(?:url|directUrl|shadowDatabaseUrl)\s*=\s*env\(\s*\"(?P<v>[^\"]+)\"\s*\)", re.M)
+_CONFIG_ENV = re.compile(r"env\(\s*[\"'](?P<v>[A-Z0-9_]+)[\"']\s*\)|process\.env\.(?P<w>[A-Z0-9_]+)")
+_CONFIG_MIGRATIONS = re.compile(r"migrations\s*:\s*\{[^}]*?path\s*:\s*[\"'](?P<p>[^\"']+)[\"']", re.S)
+_CONFIG_SCHEMA = re.compile(r"\bschema\s*:\s*[\"'](?P<p>[^\"']+)[\"']")
+_PCODE = re.compile(r"\b(P[1-3]\d{3})\b")
+_PROVIDERS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+CONFIG_FILE_NAMES = ("prisma.config.ts", "prisma.config.mts", "prisma.config.js", ".config/prisma.ts")
+
+
+@dataclass(frozen=True)
+class Datasource:
+    provider: str  # as written in the schema ("postgresql", "sqlite", "mysql", ...)
+    url_env_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DetectedProject:
+    schema: Path
+    provider: str
+    migrations_dir: Path
+    config_file: Path | None
+
+
+def read_schema_text(schema: Path) -> str:
+    """The schema's text; a folder schema (prismaSchemaFolder / Prisma 6.6+) is all its .prisma files."""
+    if schema.is_dir():
+        return "\n".join(p.read_text("utf-8") for p in sorted(schema.rglob("*.prisma")))
+    return schema.read_text("utf-8")
+
+
+def parse_datasource(schema_text: str) -> Datasource | None:
+    match = _DATASOURCE.search(_strip_comments(schema_text))
+    if not match:
+        return None
+    body = match["body"]
+    provider = _PROVIDER.search(body)
+    return Datasource(
+        provider=provider["p"] if provider else "",
+        url_env_names=tuple(m["v"] for m in _ENV_URL.finditer(body)),
+    )
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"//[^\n]*", "", text)
+
+
+def detect_project(root: Path) -> DetectedProject:
+    """Find the Prisma project under `root` the way the Prisma CLI would (for `faber-db init`)."""
+    config_file = next((root / n for n in CONFIG_FILE_NAMES if (root / n).is_file()), None)
+    config_text = config_file.read_text("utf-8") if config_file else ""
+    candidates: list[Path] = []
+    schema_match = _CONFIG_SCHEMA.search(config_text)
+    if schema_match:
+        candidates.append(root / schema_match["p"])
+    package_json = root / "package.json"
+    if package_json.is_file():
+        try:
+            declared = json.loads(package_json.read_text("utf-8")).get("prisma", {}).get("schema")
+        except (ValueError, AttributeError):
+            declared = None
+        if isinstance(declared, str):
+            candidates.append(root / declared)
+    candidates += [root / "prisma" / "schema.prisma", root / "schema.prisma", root / "prisma" / "schema"]
+    schema = next((c for c in candidates if c.is_file() or (c.is_dir() and any(c.rglob("*.prisma")))), None)
+    if schema is None:
+        raise FaberError(
+            "SCHEMA_NOT_FOUND",
+            "No Prisma schema found (looked for prisma/schema.prisma, schema.prisma, prisma/schema/)",
+            "Run faber-db in the folder of a Prisma project, or create one with `npx prisma init`.",
+        )
+    datasource = parse_datasource(read_schema_text(schema))
+    raw_provider = datasource.provider if datasource else ""
+    provider = _PROVIDERS.get(raw_provider)
+    if provider is None:
+        raise FaberError(
+            "PROVIDER_UNSUPPORTED",
+            f"The schema's datasource provider is {raw_provider or 'missing'!r}",
+            "faber-db supports provider = \"sqlite\" and provider = \"postgresql\".",
+        )
+    migrations_match = _CONFIG_MIGRATIONS.search(config_text)
+    schema_dir = schema if schema.is_dir() else schema.parent
+    migrations_dir = root / migrations_match["p"] if migrations_match else schema_dir / "migrations"
+    return DetectedProject(schema=schema, provider=provider, migrations_dir=migrations_dir,
+                           config_file=config_file)
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class PrismaHandler:
+    name = "prisma"
+
+    def __init__(self, loaded: LoadedConfig) -> None:
+        self.loaded = loaded
+        self.config = loaded.config
+        self.root = loaded.project_root
+
+    @property
+    def schema_path(self) -> Path:
+        return self.loaded.resolve(self.config.prisma.schema)
+
+    @property
+    def schema_dir(self) -> Path:
+        """Where relative SQLite `file:` paths start, as in the Prisma schema engine."""
+        schema = self.schema_path
+        return schema if schema.is_dir() else schema.parent
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.loaded.resolve(self.config.prisma.migrations_dir)
+
+    # --- the migrations folder ---------------------------------------------------------------
+
+    def local_migrations(self) -> list[LocalMigration]:
+        directory = self.migrations_dir
+        if not directory.is_dir():
+            return []
+        found = []
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if not entry.is_dir():
+                    continue
+                folder = Path(entry.path)
+                sql = folder / MIGRATION_FILE
+                if not sql.is_file():
+                    continue
+                down = folder / DOWN_FILE
+                found.append(LocalMigration(
+                    name=entry.name,
+                    path=folder,
+                    sql_path=sql,
+                    checksum=sha256_file(sql),
+                    down_path=down if down.is_file() else None,
+                ))
+        found.sort(key=lambda m: m.name)  # Prisma applies in lexicographic order of folder names
+        return found
+
+    # --- the history table ---------------------------------------------------------------------
+
+    def applied_migrations(self, db: Database) -> list[AppliedMigration]:
+        if not db.table_exists(HISTORY_TABLE):
+            return []
+        rows = db.query(
+            "SELECT migration_name, checksum, started_at, finished_at, rolled_back_at, logs, "
+            f"applied_steps_count FROM {HISTORY_TABLE} ORDER BY started_at, migration_name"
+        )
+        return [
+            AppliedMigration(
+                name=str(r[0]), checksum=str(r[1]), started_at=_ts(r[2]), finished_at=_ts(r[3]),
+                rolled_back_at=_ts(r[4]), logs=r[5], applied_steps=int(r[6] or 0),
+            )
+            for r in rows
+        ]
+
+    # --- the CLI -----------------------------------------------------------------------------------
+
+    def cli(self) -> list[str]:
+        configured = list(self.config.prisma.command)
+        if configured:
+            return configured
+        local = self.root / "node_modules" / ".bin" / "prisma"
+        if local.exists():
+            return [str(local)]
+        raise FaberError(
+            "PRISMA_NOT_FOUND",
+            "The Prisma CLI is not installed in this project (no node_modules/.bin/prisma)",
+            "Run `npm install --save-dev prisma` in the project, or set prisma.command in the config.",
+        )
+
+    def version(self) -> str | None:
+        """The project's Prisma version, read from its package.json (no subprocess)."""
+        package = self.root / "node_modules" / "prisma" / "package.json"
+        try:
+            return str(json.loads(package.read_text("utf-8"))["version"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def major_version(self) -> int:
+        version = self.version()
+        try:
+            return int(version.split(".")[0]) if version else 6
+        except ValueError:
+            return 6
+
+    def url_env_names(self) -> tuple[str, ...]:
+        """The variables Prisma reads the URL from: the schema's `env("…")` and prisma.config.ts's."""
+        names: list[str] = ["DATABASE_URL"]
+        try:
+            datasource = parse_datasource(read_schema_text(self.schema_path))
+        except OSError:
+            datasource = None
+        if datasource:
+            names += datasource.url_env_names
+        config_file = self.prisma_config_file()
+        if config_file:
+            try:
+                text = config_file.read_text("utf-8")
+            except OSError:
+                text = ""
+            names += [m["v"] or m["w"] for m in _CONFIG_ENV.finditer(text)]
+        return tuple(dict.fromkeys(names))
+
+    def prisma_config_file(self) -> Path | None:
+        if self.config.prisma.config_file:
+            return self.loaded.resolve(self.config.prisma.config_file)
+        return next((self.root / n for n in CONFIG_FILE_NAMES if (self.root / n).is_file()), None)
+
+    def child_env(self, database_url: str | None) -> dict[str, str]:
+        """The subprocess environment: this environment's URL under Prisma's names, and no other URL."""
+        env = dict(os.environ)
+        for other in self.config.environments.values():
+            env.pop(other.url_env, None)
+            if other.shadow_url_env:
+                env.pop(other.shadow_url_env, None)
+        if database_url is not None:
+            for name in self.url_env_names():
+                env[name] = database_url
+        env["PRISMA_HIDE_UPDATE_MESSAGE"] = "1"
+        env.setdefault("NO_COLOR", "1")
+        return env
+
+    def run(self, args: list[str], *, database_url: str | None, timeout: float | None = None,
+            stdin_text: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the Prisma CLI; output comes back redacted. Raises only on timeout or a missing CLI."""
+        argv = [*self.cli(), *args]
+        limit = timeout if timeout is not None else self.config.prisma.timeout_seconds
+        try:
+            process = subprocess.Popen(
+                argv, cwd=self.root, env=self.child_env(database_url),
+                stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+            )
+        except FileNotFoundError:
+            raise FaberError("PRISMA_NOT_FOUND", f"Cannot run {argv[0]!r}",
+                             "Install Prisma in the project or fix prisma.command in the config.") from None
+        try:
+            stdout, stderr = process.communicate(stdin_text, timeout=limit)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            raise FaberError("PRISMA_TIMEOUT", f"prisma {' '.join(args[:2])} did not finish in {limit:g} s",
+                             "Raise prisma.timeout_seconds in the config or pass --timeout.") from None
+        except BaseException:
+            _kill_group(process)  # Ctrl-C or a kill of faber-db: take Prisma down with us
+            raise
+        return subprocess.CompletedProcess(argv, process.returncode, redact(stdout), redact(stderr))
+
+    def error_from(self, result: subprocess.CompletedProcess[str], what: str) -> FaberError:
+        """Turn a failed Prisma call into a FaberError with a stable code and the output's tail."""
+        output = (result.stderr + "\n" + result.stdout).strip()
+        pcode = next(iter(_PCODE.findall(output)), None)
+        code = PRISMA_ERROR_CODES.get(pcode or "", "PRISMA_FAILED")
+        if code == "PRISMA_FAILED" and re.search(r"Can't reach database server|ECONNREFUSED", output):
+            code = "DATABASE_UNREACHABLE"
+        tail = "\n".join(output.splitlines()[-25:])
+        return FaberError(
+            code,
+            f"{what} failed (prisma exit {result.returncode}{', ' + pcode if pcode else ''})",
+            _hint_for(code),
+            details={"prisma_code": pcode, "prisma_output": tail},
+        )
+
+
+def _hint_for(code: str) -> str:
+    return {
+        "DATABASE_UNREACHABLE": "Check that the database server is running and the URL is right.",
+        "SCHEMA_INVALID": "Fix the schema error shown in prisma_output (`npx prisma validate`).",
+        "FAILED_MIGRATION_PRESENT": "Run `faber-db status <env>` to see the failed migration, then restore "
+        "or resolve it (`faber-db rollback` / `prisma migrate resolve`).",
+        "MIGRATION_FAILED": "Read prisma_output for the database error; fix the migration SQL.",
+    }.get(code, "See prisma_output in the details.")
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.communicate(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover
+        pass
+
+
+def _ts(value: object) -> str | None:
+    """Timestamps as ISO strings; Prisma stores them as epoch milliseconds on SQLite."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        from datetime import datetime, timezone
+
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc).isoformat()
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+

@@ -1,0 +1,42 @@
+"""Human-readable rendering of results through jinja2 templates (`templates/`)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from faber_db.results import Result
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["mark"] = _mark
+    return env
+
+
+def _mark(status: str) -> str:
+    plain = bool(os.environ.get("NO_COLOR"))
+    symbols = {"success": "ok", "warning": "!!", "failure": "XX", "skipped": "--"}
+    return symbols.get(status, status) if plain else symbols.get(status, status)
+
+
+def render_result(result: Result) -> str:
+    env = _environment()
+    data = result.to_dict()
+    name = f"{result.operation}.txt.j2"
+    template = env.get_template(name if (_TEMPLATES / name).is_file() else "result.txt.j2")
+    return str(template.render(r=data, details=data.get("details") or {})).rstrip()

@@ -1,0 +1,133 @@
+"""The one JSON result every command prints (PRODUCT.md, "The result every script prints").
+
+Results are typed stdlib dataclasses, not pydantic models, on purpose: importing pydantic costs
+~70 ms, more than `faber-db status` is allowed in total. pydantic still owns the contract: it
+derives the JSON Schema of each operation's result from these same classes (`schema.py`), and
+the tests validate real command output against those schemas.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from faber_db.errors import ERROR_CODES, EXIT_FAILED, EXIT_OK, FaberError
+
+ResultStatus = Literal["success", "warning", "failure"]
+
+
+@dataclass
+class ErrorInfo:
+    code: str
+    message: str
+    hint: str = ""
+
+
+@dataclass
+class Finding:
+    """One risky statement found in migration SQL (shared by generate, migrate and the safety report)."""
+
+    statement: str
+    line: int
+    kind: str
+    severity: Literal["info", "low", "medium", "high", "critical"]
+    table: str | None = None
+    rows: int | None = None
+    migration: str | None = None
+    message: str = ""
+    rule: str | None = None
+
+
+@dataclass
+class MigrationEntry:
+    name: str
+    checksum: str | None = None
+    applied_at: str | None = None
+
+
+@dataclass
+class StatusDetails:
+    provider: str
+    database: str
+    up_to_date: bool
+    applied: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    rolled_back: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    missing_locally: list[str] = field(default_factory=list)
+    local_count: int = 0
+    drift: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class InitDetails:
+    config_path: str
+    written: bool
+    provider: str
+    schema: str
+    migrations_dir: str
+    prisma_config: str | None
+    prisma_command: list[str]
+    environments: dict[str, str]
+
+
+@dataclass
+class Result:
+    status: ResultStatus
+    operation: str
+    environment: str | None
+    message: str
+    details: Any = None
+    warnings: list[str] = field(default_factory=list)
+    errors: list[ErrorInfo] = field(default_factory=list)
+    suggested_fixes: list[str] = field(default_factory=list)
+    duration_ms: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        if self.status != "failure":
+            return EXIT_OK
+        if self.errors:
+            return ERROR_CODES[self.errors[0].code].exit_code
+        return EXIT_FAILED
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)  # type: ignore[no-any-return]
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses → dicts, recursively (asdict deep-copies; this does not)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    @property
+    def ms(self) -> int:
+        return int((time.monotonic() - self.start) * 1000)
+
+
+def failure_from_error(
+    error: FaberError, operation: str, environment: str | None, duration_ms: int = 0
+) -> Result:
+    return Result(
+        status="failure",
+        operation=operation,
+        environment=environment,
+        message=error.message,
+        details=error.details or None,
+        errors=[ErrorInfo(error.code, error.message, error.hint)],
+        suggested_fixes=[error.hint] if error.hint else [],
+        duration_ms=duration_ms,
+    )

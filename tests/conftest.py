@@ -1,0 +1,130 @@
+"""Session fixtures: the npm kit, a private PostgreSQL server, and fresh Prisma projects."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from harness import (
+    DEFAULT_MODELS,
+    EMPTY_PG_TEMPLATE,
+    PostgresServer,
+    PrismaProject,
+    SessionCache,
+    attach_pg,
+    attach_sqlite,
+    clone_pg,
+    copy_sqlite,
+    ensure_kit,
+    find_bin_dir,
+    make_project,
+    pg_template,
+)
+
+INIT_MIGRATION = "20240101000000_init"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def kit_node_modules() -> Path:
+    """node_modules of the installed Prisma 6.15 kit (installed once into $FABER_TEST_CACHE)."""
+    return ensure_kit()
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A private PostgreSQL server for the session (role faber / s3cret-PW-9f, superuser).
+
+    Missing binaries fail the run when CI is set and skip it otherwise.
+    """
+    if find_bin_dir() is None:
+        msg = (
+            "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin "
+            "(apt-get install postgresql)"
+        )
+        if _in_ci():
+            pytest.fail(msg + " -- CI is set, so this is a failure, not a skip", pytrace=False)
+        pytest.skip(msg)
+    server = PostgresServer().start()
+    try:
+        pg_template(server, tmp_path_factory.mktemp("pg-empty"), ensure_kit(), [], name=EMPTY_PG_TEMPLATE)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def prisma_cache(tmp_path_factory: pytest.TempPathFactory, kit_node_modules: Path) -> SessionCache:
+    """Memoised real-Prisma work: init SQL per provider/models, deployed SQLite/PostgreSQL templates."""
+    return SessionCache(tmp_path_factory.mktemp("prisma-cache"), kit_node_modules)
+
+
+@pytest.fixture(scope="session")
+def sqlite_init_sql(prisma_cache: SessionCache) -> str:
+    """`migrate diff --from-empty` SQL of the default User model on SQLite (computed once)."""
+    return prisma_cache.init_sql("sqlite", DEFAULT_MODELS)
+
+
+@pytest.fixture(scope="session")
+def pg_init_sql(prisma_cache: SessionCache, pg_server: PostgresServer) -> str:
+    """`migrate diff --from-empty` SQL of the default User model on PostgreSQL (computed once)."""
+    return prisma_cache.init_sql("postgresql", DEFAULT_MODELS, server=pg_server)
+
+
+@pytest.fixture
+def sqlite_project(tmp_path: Path, kit_node_modules: Path, sqlite_init_sql: str) -> PrismaProject:
+    """A Prisma project in tmp_path on SQLite: User model, migration 20240101000000_init (not yet
+    deployed), database tmp_path/dev.db (not created yet), database_url = absolute file: URL."""
+    project = make_project(tmp_path, "sqlite", DEFAULT_MODELS, kit_node_modules)
+    project.add_migration(INIT_MIGRATION, sqlite_init_sql)
+    return attach_sqlite(project, tmp_path / "dev.db")
+
+
+@pytest.fixture
+def pg_project(
+    tmp_path: Path, kit_node_modules: Path, pg_server: PostgresServer, pg_init_sql: str
+) -> Iterator[PrismaProject]:
+    """Same as sqlite_project on a fresh, empty PostgreSQL database of its own (cloned from the
+    session's empty template, dropped afterwards); database_url carries faber's password."""
+    project = make_project(tmp_path, "postgresql", DEFAULT_MODELS, kit_node_modules)
+    project.add_migration(INIT_MIGRATION, pg_init_sql)
+    dbname = clone_pg(pg_server, EMPTY_PG_TEMPLATE)
+    try:
+        yield attach_pg(project, pg_server, dbname)
+    finally:
+        pg_server.drop_database(dbname)
+
+
+@pytest.fixture
+def sqlite_deployed_project(
+    sqlite_project: PrismaProject, prisma_cache: SessionCache, sqlite_init_sql: str
+) -> PrismaProject:
+    """sqlite_project with its init migration already deployed (a copy of a session template)."""
+    assert sqlite_project.database_path is not None
+    template = prisma_cache.sqlite_template([(INIT_MIGRATION, sqlite_init_sql)])
+    copy_sqlite(template, sqlite_project.database_path)
+    return sqlite_project
+
+
+@pytest.fixture
+def pg_deployed_project(
+    tmp_path: Path,
+    kit_node_modules: Path,
+    pg_server: PostgresServer,
+    prisma_cache: SessionCache,
+    pg_init_sql: str,
+) -> Iterator[PrismaProject]:
+    """pg_project with its init migration already deployed (cloned from a session template)."""
+    template = prisma_cache.pg_template(pg_server, [(INIT_MIGRATION, pg_init_sql)])
+    project = make_project(tmp_path, "postgresql", DEFAULT_MODELS, kit_node_modules)
+    project.add_migration(INIT_MIGRATION, pg_init_sql)
+    dbname = clone_pg(pg_server, template)
+    try:
+        yield attach_pg(project, pg_server, dbname)
+    finally:
+        pg_server.drop_database(dbname)
