@@ -171,3 +171,13 @@ def test_pg_create_from_template_and_drop(
     finally:
         pg_server.drop_database("copy_of_deployed")
     assert not pg_server.database_exists("copy_of_deployed")
+
+
+@pytest.mark.postgres
+def test_pg_restart_keeps_port_and_data(
+    pg_server: PostgresServer, pg_deployed_project: PrismaProject
+) -> None:
+    port = pg_server.port
+    pg_server.restart()
+    assert pg_server.port == port
+    assert [r["migration_name"] for r in migration_rows(pg_deployed_project)] == ["20240101000000_init"]

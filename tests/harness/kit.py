@@ -59,6 +59,7 @@ def ensure_kit() -> Path:
             if npm is None:
                 raise RuntimeError("npm is not on PATH: the Prisma test kit needs Node.js 20+ and npm")
             scratch = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=root))
+            os.chmod(scratch, 0o755)
             try:
                 for name in ("package.json", "package-lock.json"):
                     shutil.copy2(KIT_DIR / name, scratch / name)

@@ -273,3 +273,24 @@ def _pg_message(exc: BaseException) -> str:
         fields = exc.args[0]
         return str(fields.get("M", fields))
     return str(exc) or type(exc).__name__
+
+
+def create_temp_database(url: str, prefix: str = "faber_tmp") -> tuple[str, str]:
+    """Create an empty database on the same PostgreSQL server; returns (name, url of it)."""
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    with PostgresDatabase(parse_postgres_url(url)) as admin:
+        admin.execute(f"CREATE DATABASE {_quote_ident(name)}")
+    parts = urlsplit(url)
+    return name, urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def drop_database_quietly(url: str, name: str) -> None:
+    """Drop a database faber-db created; never raises (it runs in cleanup paths)."""
+    try:
+        with PostgresDatabase(parse_postgres_url(url)) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {_quote_ident(name)} WITH (FORCE)")
+    except Exception:
+        pass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,7 @@ def _environment() -> Any:
 
 
 def _mark(status: str) -> str:
-    plain = bool(os.environ.get("NO_COLOR"))
-    symbols = {"success": "ok", "warning": "!!", "failure": "XX", "skipped": "--"}
-    return symbols.get(status, status) if plain else symbols.get(status, status)
+    return {"success": "ok", "warning": "!!", "failure": "XX", "skipped": "--"}.get(status, status)
 
 
 def render_result(result: Result) -> str:

@@ -10,4 +10,5 @@ from __future__ import annotations
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("faber_db.commands.init", "Detect the Prisma project and write the faber-db config"),
     "status": ("faber_db.commands.status", "Applied, pending, failed and modified migrations of an environment"),
+    "generate-migration": ("faber_db.commands.generate", "Generate a migration (and its down.sql) from schema changes"),
 }

@@ -138,6 +138,40 @@ def detect_project(root: Path) -> DetectedProject:
                            config_file=config_file)
 
 
+_ADAPTER_MODE = re.compile(r"\badapter\s*[:(]")
+_SCHEMA_ERROR_LINE = re.compile(r"schema\.prisma:(\d+)")
+EMPTY_MIGRATION = "-- This is an empty migration."
+
+
+@dataclass(frozen=True)
+class SchemaDiff:
+    """The two scripts `generate-migration` writes: history → schema, and schema → history."""
+
+    changed: bool
+    up_sql: str
+    down_sql: str
+
+
+_STEP_COMMENT = re.compile(r"^-- (?P<kind>[A-Z][A-Za-z]+)\s*$")
+_STEP_TARGET = re.compile(
+    r'(?:TABLE|INDEX|TYPE|ON|SCHEMA|EXTENSION)\s+(?:IF (?:NOT )?EXISTS\s+)?(?:"[^"]+"\.)?"(?P<name>[^"]+)"')
+
+
+def summarize_script(sql: str) -> list[dict[str, str]]:
+    """Prisma heads each step of a script with a `-- CreateTable`-style comment; list them."""
+    changes: list[dict[str, str]] = []
+    lines = sql.splitlines()
+    for index, line in enumerate(lines):
+        match = _STEP_COMMENT.match(line)
+        if not match:
+            continue
+        statement = next((ln for ln in lines[index + 1:] if ln.strip()), "")
+        target = _STEP_TARGET.search(statement)
+        changes.append({"kind": match["kind"], "object": target["name"] if target else "",
+                        "statement": statement.strip()[:200]})
+    return changes
+
+
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -276,28 +310,119 @@ class PrismaHandler:
 
     def run(self, args: list[str], *, database_url: str | None, timeout: float | None = None,
             stdin_text: str | None = None) -> subprocess.CompletedProcess[str]:
-        """Run the Prisma CLI; output comes back redacted. Raises only on timeout or a missing CLI."""
-        argv = [*self.cli(), *args]
+        """Run the Prisma CLI once; output comes back redacted. Raises only on timeout or a missing CLI."""
+        return self.run_parallel([args], database_url=database_url, timeout=timeout, stdin_text=stdin_text)[0]
+
+    # --- generating ------------------------------------------------------------------------------
+
+    def uses_driver_adapter(self) -> bool:
+        """prisma.config.ts with an `adapter`: Prisma then rejects --shadow-database-url/--*-url."""
+        config_file = self.prisma_config_file()
+        try:
+            return bool(config_file and _ADAPTER_MODE.search(config_file.read_text("utf-8")))
+        except OSError:
+            return False
+
+    def _diff_argv(self, *, reverse: bool, has_history: bool, shadow_url: str | None) -> list[str]:
+        major = self.major_version()
+        schema = str(self.schema_path)
+        history = ["--from-migrations" if not reverse else "--to-migrations", str(self.migrations_dir)]
+        if not has_history:
+            history = ["--from-empty"] if not reverse else ["--to-empty"]
+        schema_flag = "--to-schema" if major >= 7 else "--to-schema-datamodel"
+        if reverse:
+            schema_flag = schema_flag.replace("--to-", "--from-")
+        argv = ["migrate", "diff", *(history if not reverse else []), schema_flag, schema,
+                *(history if reverse else []), "--script", "--exit-code"]
+        if shadow_url and has_history and major < 7:
+            argv += ["--shadow-database-url", shadow_url]
+        return argv
+
+    def diff_schema(self, *, database_url: str | None, shadow_url: str | None = None) -> SchemaDiff:
+        """Run the up and down `migrate diff` at once (two cores: wall time of one call).
+
+        Neither touches the environment's database: the history is replayed into a shadow database
+        (Prisma's own for driver adapters, else `shadow_url`, which the caller creates and drops).
+        """
+        has_history = bool(self.local_migrations())
+        runs = [self._diff_argv(reverse=r, has_history=has_history, shadow_url=shadow_url) for r in (False, True)]
+        env_extra = {"SHADOW_DATABASE_URL": shadow_url} if shadow_url and self.major_version() >= 7 else {}
+        up, down = self.run_parallel(runs, database_url=database_url, extra_env=env_extra)
+        for result, what in ((up, "prisma migrate diff"), (down, "prisma migrate diff (down)")):
+            if result.returncode not in (0, 2):
+                raise self.schema_error(result) or self.error_from(result, what)
+        return SchemaDiff(changed=up.returncode == 2, up_sql=up.stdout, down_sql=down.stdout)
+
+    def run_parallel(self, runs: list[list[str]], *, database_url: str | None,
+                     extra_env: dict[str, str] | None = None, timeout: float | None = None,
+                     stdin_text: str | None = None) -> list[subprocess.CompletedProcess[str]]:
+        """Run Prisma commands side by side, each non-interactive in its own process group, which is
+        killed on timeout, Ctrl-C or any error, so no Prisma process outlives faber-db."""
+        env = {**self.child_env(database_url), **(extra_env or {})}
         limit = timeout if timeout is not None else self.config.prisma.timeout_seconds
+        processes: list[subprocess.Popen[str]] = []
         try:
-            process = subprocess.Popen(
-                argv, cwd=self.root, env=self.child_env(database_url),
-                stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-            )
-        except FileNotFoundError:
-            raise FaberError("PRISMA_NOT_FOUND", f"Cannot run {argv[0]!r}",
-                             "Install Prisma in the project or fix prisma.command in the config.") from None
-        try:
-            stdout, stderr = process.communicate(stdin_text, timeout=limit)
+            for args in runs:
+                processes.append(subprocess.Popen(
+                    [*self.cli(), *args], cwd=self.root, env=env,
+                    stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True))
+            results = []
+            for args, process in zip(runs, processes, strict=True):
+                stdout, stderr = process.communicate(stdin_text, timeout=limit)
+                results.append(subprocess.CompletedProcess(args, process.returncode, redact(stdout), redact(stderr)))
+            return results
         except subprocess.TimeoutExpired:
-            _kill_group(process)
-            raise FaberError("PRISMA_TIMEOUT", f"prisma {' '.join(args[:2])} did not finish in {limit:g} s",
+            what = " ".join(runs[0][:2])
+            raise FaberError("PRISMA_TIMEOUT", f"prisma {what} did not finish in {limit:g} s",
                              "Raise prisma.timeout_seconds in the config or pass --timeout.") from None
-        except BaseException:
-            _kill_group(process)  # Ctrl-C or a kill of faber-db: take Prisma down with us
-            raise
-        return subprocess.CompletedProcess(argv, process.returncode, redact(stdout), redact(stderr))
+        except FileNotFoundError:
+            raise FaberError("PRISMA_NOT_FOUND", "Cannot run the Prisma CLI",
+                             "Install Prisma in the project or fix prisma.command in the config.") from None
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    _kill_group(process)
+
+    def schema_error(self, result: subprocess.CompletedProcess[str]) -> FaberError | None:
+        """A schema Prisma cannot parse is the user's input: exit 2, naming the line."""
+        output = result.stderr + "\n" + result.stdout
+        if "P1012" not in output and "Schema validation error" not in output and "error: " not in output:
+            return None
+        line = _SCHEMA_ERROR_LINE.search(output)
+        messages = [m.strip() for m in re.findall(r"error: ([^\n]+)", output)]
+        where = f" at line {line[1]}" if line else ""
+        first = messages[0] if messages else "Prisma could not validate the schema"
+        return FaberError(
+            "SCHEMA_INVALID",
+            f"{self.config.prisma.schema}{where}: {first}",
+            "Fix the schema (`npx prisma validate` shows every error), then run again; nothing was written.",
+            details={"line": int(line[1]) if line else None, "errors": messages,
+                     "prisma_output": "\n".join(output.strip().splitlines()[-20:])},
+        )
+
+    def write_migration(self, name: str, up_sql: str, down_sql: str | None) -> Path:
+        """Write `<migrations>/<name>/migration.sql` (+ down.sql) atomically; the lock file if missing."""
+        directory = self.migrations_dir
+        directory.mkdir(parents=True, exist_ok=True)
+        final = directory / name
+        staging = directory / f".faber-tmp-{name}"
+        if staging.exists():
+            import shutil
+
+            shutil.rmtree(staging)
+        staging.mkdir()
+        (staging / MIGRATION_FILE).write_text(up_sql, "utf-8", newline="")
+        if down_sql is not None:
+            (staging / DOWN_FILE).write_text(down_sql, "utf-8", newline="")
+        os.rename(staging, final)  # a folder Prisma sees is always complete
+        lock = directory / LOCK_FILE
+        if not lock.exists():
+            lock.write_text(
+                "# Please do not edit this file manually\n"
+                "# It should be added in your version-control system (e.g., Git)\n"
+                f'provider = "{self.config.database.provider}"\n', "utf-8")
+        return final
 
     def error_from(self, result: subprocess.CompletedProcess[str], what: str) -> FaberError:
         """Turn a failed Prisma call into a FaberError with a stable code and the output's tail."""

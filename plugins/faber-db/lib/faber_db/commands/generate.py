@@ -1,0 +1,180 @@
+"""`faber-db generate-migration "<description>"`: a migration from the schema's changes, written
+exactly as `prisma migrate dev --create-only` would, plus a `down.sql` and a risk report.
+
+Never runs `prisma migrate dev` (it refuses without a terminal) and never touches the
+environment's database: Prisma replays the history into a shadow database instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from faber_db.errors import FaberError
+from faber_db.output import progress
+from faber_db.results import Finding, Result
+from faber_db.runtime import Context
+
+HELP = "Generate a migration (and its down.sql) from schema.prisma changes"
+MAX_SLUG = 60
+
+
+@dataclass
+class MigrationFile:
+    name: str
+    path: str | None  # relative to the project; None in a preview
+    sql: str
+    down_sql: str
+    down_data_loss: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GenerateDetails:
+    changes: bool
+    migration: MigrationFile | None
+    findings: list[Finding]
+    change_list: list[dict[str, str]]
+    preview: bool
+    prisma_version: str | None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("description", help="what the change does, e.g. \"add user profiles\"")
+    parser.add_argument("--name", help="migration name instead of the description (slugged to [a-z0-9_])")
+    parser.add_argument("--preview", action="store_true", help="show the SQL (up and down); write nothing")
+    parser.add_argument("--force", action="store_true", help="write an empty migration even when nothing changed")
+    parser.add_argument("--env", default="dev", help="environment whose server hosts the shadow database "
+                        "(PostgreSQL only; default dev)")
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII letters, digits and single underscores, at most 60 characters."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+    return slug[:MAX_SLUG].rstrip("_")
+
+
+def migration_name(slug: str, existing: list[str], now: datetime | None = None) -> str:
+    """`<UTC yyyymmddHHMMSS>_<slug>`, later than every existing migration so it applies last."""
+    stamp = int((now or datetime.now(timezone.utc)).strftime("%Y%m%d%H%M%S"))
+    for name in existing:
+        prefix = name.split("_", 1)[0]
+        if prefix.isdigit() and len(prefix) == 14 and int(prefix) >= stamp:
+            stamp = _next_second(int(prefix))
+    return f"{stamp}_{slug}"
+
+
+def _next_second(stamp: int) -> int:
+    moment = datetime.strptime(str(stamp), "%Y%m%d%H%M%S")
+    from datetime import timedelta
+
+    return int((moment + timedelta(seconds=1)).strftime("%Y%m%d%H%M%S"))
+
+
+def run(ctx: Context, args: argparse.Namespace) -> Result:
+    slug = slugify(args.name if args.name is not None else args.description)
+    if not slug:
+        raise FaberError("INVALID_NAME", "The migration name is empty once reduced to [a-z0-9_]",
+                         "Describe the change in words, e.g. \"add user profiles\".")
+    loaded = ctx.load()
+    from faber_db.handlers import get_handler
+
+    handler = get_handler(loaded)
+    if not handler.schema_path.exists():
+        raise FaberError("SCHEMA_NOT_FOUND", f"No Prisma schema at {loaded.config.prisma.schema}",
+                         "Fix prisma.schema in the config or run `faber-db init --force`.")
+    provider = loaded.config.database.provider
+    progress("comparing the migration history with schema.prisma (prisma migrate diff)")
+    diff = _diff(ctx, handler, provider, args.env)
+
+    from faber_db.handlers.prisma import EMPTY_MIGRATION, summarize_script
+
+    if not diff.changed and not args.force:
+        return Result(status="success", operation="generate-migration", environment=None,
+                      message="No schema changes: nothing to generate",
+                      details=GenerateDetails(changes=False, migration=None, findings=[], change_list=[],
+                                              preview=args.preview, prisma_version=handler.version()))
+    findings, down_findings = _analyze(diff.up_sql, diff.down_sql, provider)
+    up_sql = (_warnings_header(findings) + diff.up_sql) if diff.changed else EMPTY_MIGRATION
+    down_sql = diff.down_sql if diff.changed else EMPTY_MIGRATION
+    name = migration_name(slug, [m.name for m in handler.local_migrations()])
+    for finding in findings:
+        finding.migration = name
+    down_loss = [f.message for f in down_findings if f.severity in ("high", "critical")]
+    warnings = [f"{f.kind} at line {f.line}: {f.message}" for f in findings if f.severity in ("high", "critical")]
+    if down_loss:
+        warnings.append("down.sql cannot give back data: " + "; ".join(down_loss))
+    path: str | None = None
+    if not args.preview:
+        folder = handler.write_migration(name, up_sql, down_sql)
+        path = str(folder.relative_to(loaded.project_root))
+    details = GenerateDetails(
+        changes=diff.changed,
+        migration=MigrationFile(name=name, path=path, sql=up_sql, down_sql=down_sql, down_data_loss=down_loss),
+        findings=findings,
+        change_list=summarize_script(diff.up_sql),
+        preview=args.preview,
+        prisma_version=handler.version(),
+    )
+    verb = "Previewed" if args.preview else "Generated"
+    what = f"{len(details.change_list)} change(s)" if diff.changed else "an empty migration"
+    return Result(
+        status="warning" if warnings else "success",
+        operation="generate-migration",
+        environment=None,
+        message=f"{verb} {name}: {what}" + (", nothing written" if args.preview else ""),
+        details=details,
+        warnings=warnings,
+        suggested_fixes=[] if args.preview else ["Review the SQL, then `faber-db migrate dev`."],
+    )
+
+
+def _diff(ctx: Context, handler: Any, provider: str, env_name: str) -> Any:
+    """Run the diff against a throwaway database: the environment's own is never touched."""
+    if provider == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="faber-shadow-") as tmp:
+            scratch = f"file:{Path(tmp) / 'scratch.db'}"
+            shadow = None if handler.uses_driver_adapter() else f"file:{Path(tmp) / 'shadow.db'}"
+            return handler.diff_schema(database_url=scratch, shadow_url=shadow)
+    target = ctx.target(env_name)
+    if handler.uses_driver_adapter():
+        return handler.diff_schema(database_url=target.url)  # the adapter makes and drops its own shadow
+    import os
+
+    if target.env.shadow_url_env and os.environ.get(target.env.shadow_url_env):
+        from faber_db.redact import register_url
+
+        shadow_url = os.environ[target.env.shadow_url_env]
+        register_url(shadow_url, target.env.shadow_url_env)
+        return handler.diff_schema(database_url=target.url, shadow_url=shadow_url)
+    from faber_db.database import create_temp_database, drop_database_quietly
+
+    name, shadow_url = create_temp_database(target.url, prefix="faber_shadow")
+    from faber_db.redact import register_url
+
+    register_url(shadow_url, "SHADOW_DATABASE_URL")
+    try:
+        return handler.diff_schema(database_url=target.url, shadow_url=shadow_url)
+    finally:
+        drop_database_quietly(target.url, name)  # also on failure and Ctrl-C
+
+
+def _analyze(up_sql: str, down_sql: str, provider: str) -> tuple[list[Finding], list[Finding]]:
+    from faber_db.safety import analyze_sql
+
+    return analyze_sql(up_sql, provider), analyze_sql(down_sql, provider)
+
+
+def _warnings_header(findings: list[Finding]) -> str:
+    """The data-loss comment Prisma's `migrate dev` puts on top of a risky migration."""
+    lines = [f"  - {f.message}" for f in findings if f.kind != "lock_risk" and f.severity in ("medium", "high",
+                                                                                              "critical")]
+    if not lines:
+        return ""
+    return "/*\n  Warnings:\n\n" + "\n".join(lines) + "\n\n*/\n"
