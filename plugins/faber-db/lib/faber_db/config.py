@@ -70,6 +70,8 @@ class EnvironmentConfig:
     # PostgreSQL: a database faber-db may use as Prisma's shadow database; else it makes a temporary one
     shadow_url_env: str | None = None
     aliases: tuple[str, ...] = ()
+    # regenerate the Prisma Client after applying (default: only in the environment named "dev")
+    generate_client: bool | None = None
 
 
 @dataclass(frozen=True)

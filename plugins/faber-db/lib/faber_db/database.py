@@ -113,6 +113,14 @@ def parse_postgres_url(url: str, connect_timeout: float = 5.0) -> PostgresTarget
     )
 
 
+def database_identity(provider: str, url: str, schema_dir: Path) -> str:
+    """Which database this is, without secrets: binds a plan to one database."""
+    if provider == "sqlite":
+        return f"sqlite:{parse_sqlite_url(url, schema_dir).path}"
+    target = parse_postgres_url(url)
+    return f"postgresql:{target.host}:{target.port}/{target.database}?schema={target.schema}"
+
+
 def open_database(provider: str, url: str, *, schema_dir: Path, create: bool = False,
                   connect_timeout: float = 5.0) -> Database:
     if provider == "sqlite":

@@ -72,6 +72,9 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "BACKUP_FAILED": ErrorSpec(EXIT_FAILED, "The backup could not be taken or did not verify."),
     "BACKUP_CORRUPT": ErrorSpec(EXIT_FAILED, "The backup file no longer matches its manifest checksum."),
     "RESTORE_FAILED": ErrorSpec(EXIT_FAILED, "Restoring from a backup failed."),
+    "INTERRUPTED_DEPLOY": ErrorSpec(
+        EXIT_FAILED, "An earlier deploy was killed midway and left a failed migration; restore its backup."
+    ),
     "VERIFY_FAILED": ErrorSpec(EXIT_FAILED, "Post-deployment verification found a mismatch."),
     "INTERNAL_ERROR": ErrorSpec(EXIT_FAILED, "An unexpected error in faber-db itself (please report it)."),
 }

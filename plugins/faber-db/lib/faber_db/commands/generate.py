@@ -14,9 +14,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from faber_db.errors import FaberError
+from faber_db.handlers.base import MigrationHandler, SchemaDiff
 from faber_db.output import progress
 from faber_db.results import Finding, Result
 from faber_db.runtime import Context
@@ -93,23 +93,19 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     progress("comparing the migration history with schema.prisma (prisma migrate diff)")
     diff = _diff(ctx, handler, provider, args.env)
 
-    from faber_db.handlers.prisma import EMPTY_MIGRATION, summarize_script
-
     if not diff.changed and not args.force:
         return Result(status="success", operation="generate-migration", environment=None,
                       message="No schema changes: nothing to generate",
                       details=GenerateDetails(changes=False, migration=None, findings=[], change_list=[],
                                               preview=args.preview, prisma_version=handler.version()))
     findings, down_findings = _analyze(diff.up_sql, diff.down_sql, provider)
-    up_sql = (_warnings_header(findings) + diff.up_sql) if diff.changed else EMPTY_MIGRATION
-    down_sql = diff.down_sql if diff.changed else EMPTY_MIGRATION
+    up_sql = (_warnings_header(findings) + diff.up_sql) if diff.changed else handler.empty_migration_sql
+    down_sql = diff.down_sql if diff.changed else handler.empty_migration_sql
     name = migration_name(slug, [m.name for m in handler.local_migrations()])
     for finding in findings:
         finding.migration = name
     down_loss = [f.message for f in down_findings if f.severity in ("high", "critical")]
     warnings = [f"{f.kind} at line {f.line}: {f.message}" for f in findings if f.severity in ("high", "critical")]
-    if down_loss:
-        warnings.append("down.sql cannot give back data: " + "; ".join(down_loss))
     path: str | None = None
     if not args.preview:
         folder = handler.write_migration(name, up_sql, down_sql)
@@ -118,7 +114,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         changes=diff.changed,
         migration=MigrationFile(name=name, path=path, sql=up_sql, down_sql=down_sql, down_data_loss=down_loss),
         findings=findings,
-        change_list=summarize_script(diff.up_sql),
+        change_list=handler.summarize(diff.up_sql),
         preview=args.preview,
         prisma_version=handler.version(),
     )
@@ -135,15 +131,15 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     )
 
 
-def _diff(ctx: Context, handler: Any, provider: str, env_name: str) -> Any:
+def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str) -> SchemaDiff:
     """Run the diff against a throwaway database: the environment's own is never touched."""
     if provider == "sqlite":
         with tempfile.TemporaryDirectory(prefix="faber-shadow-") as tmp:
             scratch = f"file:{Path(tmp) / 'scratch.db'}"
-            shadow = None if handler.uses_driver_adapter() else f"file:{Path(tmp) / 'shadow.db'}"
+            shadow = None if handler.manages_own_shadow() else f"file:{Path(tmp) / 'shadow.db'}"
             return handler.diff_schema(database_url=scratch, shadow_url=shadow)
     target = ctx.target(env_name)
-    if handler.uses_driver_adapter():
+    if handler.manages_own_shadow():
         return handler.diff_schema(database_url=target.url)  # the adapter makes and drops its own shadow
     import os
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from faber_db.database import Database
+from faber_db.errors import FaberError
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,18 @@ class AppliedMigration:
     applied_steps: int = 0
 
 
+@dataclass(frozen=True)
+class SchemaDiff:
+    """The two scripts `generate-migration` writes: history → schema, and schema → history."""
+
+    changed: bool
+    up_sql: str
+    down_sql: str
+
+
 class MigrationHandler(Protocol):
     name: str
+    empty_migration_sql: str
 
     @property
     def migrations_dir(self) -> Path: ...
@@ -48,3 +61,28 @@ class MigrationHandler(Protocol):
     def local_migrations(self) -> list[LocalMigration]: ...
 
     def applied_migrations(self, db: Database) -> list[AppliedMigration]: ...
+
+    def version(self) -> str | None: ...
+
+    def manages_own_shadow(self) -> bool:
+        """True when the tool makes its own shadow database (no shadow URL may be passed)."""
+        ...
+
+    def diff_schema(self, *, database_url: str | None, shadow_url: str | None = None) -> SchemaDiff: ...
+
+    def summarize(self, sql: str) -> list[dict[str, str]]: ...
+
+    def write_migration(self, name: str, up_sql: str, down_sql: str | None) -> Path: ...
+
+    def deploy(self, *, database_url: str, timeout: float | None = None,
+               on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[str]: ...
+
+    def applying_migration(self, line: str) -> str | None:
+        """The migration a progress line of `deploy` says is being applied, if any."""
+        ...
+
+    def client_generation(self) -> tuple[bool, str]: ...
+
+    def generate_client(self, *, database_url: str | None) -> subprocess.CompletedProcess[str]: ...
+
+    def error_from(self, result: subprocess.CompletedProcess[str], what: str) -> FaberError: ...

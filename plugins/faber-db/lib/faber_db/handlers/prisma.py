@@ -15,12 +15,13 @@ import os
 import re
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faber_db.errors import FaberError
-from faber_db.handlers.base import AppliedMigration, LocalMigration
+from faber_db.handlers.base import AppliedMigration, LocalMigration, SchemaDiff
 from faber_db.redact import redact
 
 if TYPE_CHECKING:
@@ -143,15 +144,6 @@ _SCHEMA_ERROR_LINE = re.compile(r"schema\.prisma:(\d+)")
 EMPTY_MIGRATION = "-- This is an empty migration."
 
 
-@dataclass(frozen=True)
-class SchemaDiff:
-    """The two scripts `generate-migration` writes: history → schema, and schema → history."""
-
-    changed: bool
-    up_sql: str
-    down_sql: str
-
-
 _STEP_COMMENT = re.compile(r"^-- (?P<kind>[A-Z][A-Za-z]+)\s*$")
 _STEP_TARGET = re.compile(
     r'(?:TABLE|INDEX|TYPE|ON|SCHEMA|EXTENSION)\s+(?:IF (?:NOT )?EXISTS\s+)?(?:"[^"]+"\.)?"(?P<name>[^"]+)"')
@@ -178,6 +170,7 @@ def sha256_file(path: Path) -> str:
 
 class PrismaHandler:
     name = "prisma"
+    empty_migration_sql = EMPTY_MIGRATION
 
     def __init__(self, loaded: LoadedConfig) -> None:
         self.loaded = loaded
@@ -315,6 +308,12 @@ class PrismaHandler:
 
     # --- generating ------------------------------------------------------------------------------
 
+    def summarize(self, sql: str) -> list[dict[str, str]]:
+        return summarize_script(sql)
+
+    def manages_own_shadow(self) -> bool:
+        return self.uses_driver_adapter()
+
     def uses_driver_adapter(self) -> bool:
         """prisma.config.ts with an `adapter`: Prisma then rejects --shadow-database-url/--*-url."""
         config_file = self.prisma_config_file()
@@ -423,6 +422,72 @@ class PrismaHandler:
                 "# It should be added in your version-control system (e.g., Git)\n"
                 f'provider = "{self.config.database.provider}"\n', "utf-8")
         return final
+
+    # --- applying ---------------------------------------------------------------------------------
+
+    def deploy(self, *, database_url: str, timeout: float | None = None,
+               on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[str]:
+        """`prisma migrate deploy`, streaming its lines (redacted) to `on_line` as they come."""
+        import threading
+
+        limit = timeout if timeout is not None else self.config.prisma.timeout_seconds
+        argv = [*self.cli(), "migrate", "deploy"]
+        try:
+            process = subprocess.Popen(argv, cwd=self.root, env=self.child_env(database_url),
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        except FileNotFoundError:
+            raise FaberError("PRISMA_NOT_FOUND", f"Cannot run {argv[0]!r}",
+                             "Install Prisma in the project or fix prisma.command in the config.") from None
+        timed_out = threading.Event()
+
+        def expire() -> None:
+            timed_out.set()
+            _kill_group(process)
+
+        timer = threading.Timer(limit, expire)
+        timer.daemon = True
+        timer.start()
+        lines: list[str] = []
+        try:
+            assert process.stdout is not None
+            for raw in process.stdout:
+                line = redact(raw.rstrip("\n"))
+                lines.append(line)
+                if on_line:
+                    on_line(line)
+            process.wait()
+        except BaseException:
+            _kill_group(process)  # Ctrl-C or a kill of faber-db: take Prisma down with us
+            raise
+        finally:
+            timer.cancel()
+        if timed_out.is_set():
+            raise FaberError("PRISMA_TIMEOUT", f"prisma migrate deploy did not finish in {limit:g} s",
+                             "Raise --timeout (or prisma.timeout_seconds) if the migrations are slow.",
+                             details={"prisma_output": "\n".join(lines[-25:])})
+        return subprocess.CompletedProcess(argv, process.returncode, "\n".join(lines), "")
+
+    @staticmethod
+    def applying_migration(line: str) -> str | None:
+        """The migration name in Prisma's "Applying migration `name`" progress line."""
+        match = re.search(r"Applying migration `([^`]+)`", line)
+        return match[1] if match else None
+
+    def client_generation(self) -> tuple[bool, str]:
+        """Whether `prisma generate` makes sense here, and why not when it does not."""
+        try:
+            text = _strip_comments(read_schema_text(self.schema_path))
+        except OSError:
+            return False, "schema not readable"
+        if not re.search(r"generator\s+\w+\s*\{", text):
+            return False, "the schema has no generator block"
+        if "prisma-client" in text and not (self.root / "node_modules" / "@prisma" / "client").is_dir():
+            return False, "@prisma/client is not installed in the project"
+        return True, ""
+
+    def generate_client(self, *, database_url: str | None) -> subprocess.CompletedProcess[str]:
+        return self.run(["generate"], database_url=database_url)
 
     def error_from(self, result: subprocess.CompletedProcess[str], what: str) -> FaberError:
         """Turn a failed Prisma call into a FaberError with a stable code and the output's tail."""

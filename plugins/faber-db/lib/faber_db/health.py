@@ -1,0 +1,72 @@
+"""Health checks: can we reach the database, how fast, and is its migration history sound.
+
+`migrate` runs the fast ones before and after applying; `faber-db health-check` runs them all.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from faber_db.errors import FaberError
+from faber_db.planning import MigrationState
+
+if TYPE_CHECKING:
+    from faber_db.database import Database
+    from faber_db.runtime import Target
+
+CheckStatus = Literal["pass", "warn", "fail", "skipped"]
+Level = Literal["healthy", "degraded", "unhealthy"]
+
+
+@dataclass
+class Check:
+    name: str
+    status: CheckStatus
+    message: str
+    duration_ms: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def level_of(checks: list[Check]) -> Level:
+    if any(c.status == "fail" for c in checks):
+        return "unhealthy"
+    if any(c.status == "warn" for c in checks):
+        return "degraded"
+    return "healthy"
+
+
+def connect_checked(target: Target, *, timeout: float = 5.0, create: bool = False) -> tuple[Check, Database | None]:
+    """Connect and measure a round trip; a failure is a failed check, not an exception."""
+    start = time.monotonic()
+    try:
+        db = target.connect(create=create, timeout=timeout)
+        db.query("SELECT 1")
+        version = db.server_version()
+    except FaberError as error:
+        return Check("connectivity", "fail", error.message, _ms(start), {"code": error.code}), None
+    latency = _ms(start)
+    status: CheckStatus = "warn" if latency > 1000 else "pass"
+    return Check("connectivity", status, f"connected to {db.label} ({version}) in {latency} ms", latency,
+                 {"latency_ms": latency, "server_version": version}), db
+
+
+def check_history(state: MigrationState) -> Check:
+    """Failed or edited migrations block a deploy; missing-locally ones are a warning."""
+    start = time.monotonic()
+    data = {"failed": state.failed, "modified": state.modified, "missing_locally": state.missing_locally,
+            "pending": len(state.pending), "applied": len(state.applied)}
+    if state.failed:
+        return Check("migrations", "fail", f"failed migration(s) recorded: {', '.join(state.failed)}", _ms(start), data)
+    if state.modified:
+        return Check("migrations", "fail", f"applied migration(s) edited since: {', '.join(state.modified)}",
+                     _ms(start), data)
+    if state.missing_locally:
+        return Check("migrations", "warn", f"applied but not in the folder: {', '.join(state.missing_locally)}",
+                     _ms(start), data)
+    return Check("migrations", "pass", f"{len(state.applied)} applied, {len(state.pending)} pending", _ms(start), data)
+
+
+def _ms(start: float) -> int:
+    return int((time.monotonic() - start) * 1000)

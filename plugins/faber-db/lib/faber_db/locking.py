@@ -1,0 +1,93 @@
+"""One deploy at a time per (project, environment).
+
+A file lock (flock) under the project's `.fractary/plugins/faber-db/locks/` covers every process on
+this machine and every provider (SQLite has no advisory locks). On PostgreSQL faber-db also holds a
+session advisory lock on the target database for the whole workflow, which covers other machines;
+Prisma takes its own advisory lock around `migrate deploy` as well.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from faber_db.errors import FaberError
+
+if TYPE_CHECKING:
+    from faber_db.database import Database
+
+LOCK_DIR = Path(".fractary/plugins/faber-db/locks")
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text("utf-8") or "{}")
+        return f" (pid {info.get('pid')}, {info.get('operation')}, since {info.get('since')})"
+    except (OSError, ValueError):
+        return ""
+
+
+@contextmanager
+def environment_lock(project_root: Path, environment: str, operation: str, *, wait_seconds: float = 0,
+                     db: Database | None = None) -> Iterator[None]:
+    directory = project_root / LOCK_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{environment}.lock"
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the whole block)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise FaberError(
+                        "DEPLOY_IN_PROGRESS",
+                        f"Another faber-db process is working on {environment}{_holder(path)}",
+                        "Wait for it to finish (`faber-db status` shows the result), or raise "
+                        "safety.lock_wait_seconds to queue behind it.",
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "operation": operation,
+                                 "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+        handle.flush()
+        with _advisory_lock(db, project_root, environment):
+            yield
+    finally:
+        try:
+            handle.seek(0)
+            handle.truncate()
+        except OSError:
+            pass
+        handle.close()  # closing releases the flock; a killed process releases it too
+
+
+@contextmanager
+def _advisory_lock(db: Database | None, project_root: Path, environment: str) -> Iterator[None]:
+    if db is None or db.provider != "postgresql":
+        yield
+        return
+    # A key of our own (Prisma uses 72707369), stable per environment name.
+    key = int.from_bytes(hashlib.sha256(f"faber-db:{environment}".encode()).digest()[:8], "big", signed=True)
+    got = db.query("SELECT pg_try_advisory_lock(?)", (key,))[0][0]
+    if not got:
+        raise FaberError("DEPLOY_IN_PROGRESS",
+                         f"Another faber-db deploy holds {environment}'s database lock (maybe from another machine)",
+                         "Wait for it to finish, then run again.")
+    try:
+        yield
+    finally:
+        try:
+            db.query("SELECT pg_advisory_unlock(?)", (key,))
+        except FaberError:
+            pass  # the session ending releases it anyway
