@@ -31,7 +31,8 @@ class _Parser(argparse.ArgumentParser):
         raise FaberError("USAGE", f"{self.prog}: {message}", f"Run `{self.prog} --help` for usage.")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only `command`'s module is imported (all of them only for no/unknown command)."""
     common = _Parser(add_help=False)
     common.add_argument("--format", choices=["json", "text"], default=argparse.SUPPRESS,
                         help="json (default when stdout is not a terminal) or text")
@@ -45,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module_name, help_text) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text, parents=[common],
                                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-        module = importlib.import_module(module_name)
-        module.add_arguments(command_parser)
+        if command is None or name == command:
+            importlib.import_module(module_name).add_arguments(command_parser)
     return parser
 
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from faber_db.output import choose_format, emit
 
     try:
-        parser = build_parser()
+        parser = build_parser(command)
         args = parser.parse_args(argv)
         fmt = choose_format(getattr(args, "format", None))
         if not args.command:
