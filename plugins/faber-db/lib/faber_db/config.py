@@ -323,6 +323,8 @@ _LEGACY_IGNORED_SAFETY = {
     "approval_timeouts",
     "max_auto_rollback_attempts",
     "health_check_before_deploy",
+    "health_check_after_deploy",
+    "rollback_on_health_check_failure",
 }
 
 
@@ -363,7 +365,7 @@ def legacy_json_to_config_dict(data: dict[str, Any], label: str) -> dict[str, An
         env = table(env, f"environments.{name}")
         reject_unknown(
             env,
-            {"connection_string_env", "auto_migrate", "backup_before_migrate", "require_approval"},
+            {"connection_string_env", "auto_migrate", "backup_before_migrate", "require_approval", "region"},
             f"environments.{name}.",
         )
         backup = enforcement.get(name) or ("recommended" if env.get("backup_before_migrate") else "optional")
@@ -374,7 +376,7 @@ def legacy_json_to_config_dict(data: dict[str, Any], label: str) -> dict[str, An
         }
 
     migrations = table(data.get("migrations"), "migrations")
-    reject_unknown(migrations, {"directory", "table", "timeout_seconds"}, "migrations.")
+    reject_unknown(migrations, {"directory", "table", "timeout_seconds", "lock_timeout_seconds"}, "migrations.")
     prisma: dict[str, Any] = {}
     if "directory" in migrations:
         prisma["migrations_dir"] = migrations["directory"]
@@ -382,7 +384,8 @@ def legacy_json_to_config_dict(data: dict[str, Any], label: str) -> dict[str, An
         prisma["timeout_seconds"] = migrations["timeout_seconds"]
 
     backup_in = table(data.get("backup"), "backup")
-    reject_unknown(backup_in, {"provider", "retention_days", "backup_before_destructive_ops"}, "backup.")
+    reject_unknown(backup_in, {"provider", "retention_days", "backup_before_destructive_ops", "auto_cleanup",
+                               "storage_location", "encrypt_backups"}, "backup.")
     backup_out: dict[str, Any] = {}
     if "provider" in backup_in:
         backup_out["provider"] = backup_in["provider"]
@@ -393,6 +396,8 @@ def legacy_json_to_config_dict(data: dict[str, Any], label: str) -> dict[str, An
     for key in ("max_auto_rollback_attempts", "health_check_before_deploy"):
         if key in safety:
             safety_out[key] = safety[key]
+    if "lock_timeout_seconds" in migrations:  # the original's wait for the migration lock
+        safety_out["lock_wait_seconds"] = migrations["lock_timeout_seconds"]
     if "destructive_operations" in safety:
         rules = {**{k: dataclasses.asdict(v) for k, v in _default_destructive_rules().items()}}
         for kind, rule in table(safety["destructive_operations"], "safety.destructive_operations").items():
@@ -456,7 +461,7 @@ def _cache_read(key: str) -> FaberConfig | None:
     try:
         data = json.loads(_cache_file(key).read_text("utf-8"))
         built = _from_plain(FaberConfig, data)
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):  # unreadable or not our shape: revalidate
         return None
     return built if isinstance(built, FaberConfig) else None
 

@@ -11,44 +11,31 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from faber_db import audit
 from faber_db.errors import FaberError
 from faber_db.health import Check, check_history, connect_checked
 from faber_db.locking import LOCK_DIR, environment_lock
 from faber_db.output import progress
 from faber_db.planning import MigrationState, Plan, compute_state, make_plan
-from faber_db.results import ErrorInfo, Result, Timer
+from faber_db.results import ErrorInfo, Result
+from faber_db.workflow import (
+    BackupRef,
+    Step,
+    Steps,
+    approval_source,
+    prune,
+    record_audit,
+    take_backup,
+)
 
 if TYPE_CHECKING:
     from faber_db.backups import BackupManifest
     from faber_db.database import Database
     from faber_db.runtime import Context, Target
-
-StepStatus = Literal["ok", "warning", "failed", "skipped"]
-
-
-@dataclass
-class Step:
-    name: str
-    status: StepStatus = "ok"
-    duration_ms: int = 0
-    message: str = ""
-
-
-@dataclass
-class BackupRef:
-    id: str
-    path: str
-    verified: bool
-    size_bytes: int = 0
-
 
 @dataclass
 class MigrateDetails:
@@ -78,28 +65,6 @@ class MigrateOptions:
     skip_health_check: bool = False
     allow_destructive: bool = False
     timeout: float | None = None
-
-
-class _Steps:
-    def __init__(self, details: MigrateDetails) -> None:
-        self.details = details
-
-    @contextlib.contextmanager
-    def run(self, name: str, message: str = "") -> Iterator[Step]:
-        step = Step(name, message=message)
-        self.details.steps.append(step)
-        timer = Timer()
-        try:
-            yield step
-        except BaseException as exc:
-            step.status = "failed"
-            step.message = exc.message if isinstance(exc, FaberError) else (step.message or type(exc).__name__)
-            raise
-        finally:
-            step.duration_ms = timer.ms
-
-    def skip(self, name: str, message: str) -> None:
-        self.details.steps.append(Step(name, "skipped", 0, message))
 
 
 # --- the journal of a deploy in flight -------------------------------------------------------------
@@ -134,7 +99,7 @@ def _clear_journal(project_root: Path, environment: str) -> None:
 
 def migrate(ctx: Context, options: MigrateOptions) -> Result:
     details = MigrateDetails(dry_run=options.dry_run)
-    steps = _Steps(details)
+    steps = Steps(details.steps)
     warnings: list[str] = []
     environment: str | None = options.environment
     try:
@@ -161,7 +126,7 @@ def migrate(ctx: Context, options: MigrateOptions) -> Result:
         return _failure(error, environment, details, warnings)
 
 
-def _connect_and_read(target: Target, options: MigrateOptions, steps: _Steps, details: MigrateDetails,
+def _connect_and_read(target: Target, options: MigrateOptions, steps: Steps, details: MigrateDetails,
                       warnings: list[str]) -> tuple[Database, MigrationState]:
     with steps.run("pre_deployment_health_check") as step:
         check, db = connect_checked(target, create=target.provider == "sqlite")
@@ -188,7 +153,7 @@ def _connect_and_read(target: Target, options: MigrateOptions, steps: _Steps, de
     return db, state
 
 
-def _plan(target: Target, db: Database, state: MigrationState, steps: _Steps, details: MigrateDetails) -> Plan:
+def _plan(target: Target, db: Database, state: MigrationState, steps: Steps, details: MigrateDetails) -> Plan:
     from faber_db.database import database_identity
 
     with steps.run("check_pending_migrations") as step:
@@ -201,7 +166,7 @@ def _plan(target: Target, db: Database, state: MigrationState, steps: _Steps, de
     return plan
 
 
-def _preview(target: Target, options: MigrateOptions, steps: _Steps, details: MigrateDetails,
+def _preview(target: Target, options: MigrateOptions, steps: Steps, details: MigrateDetails,
              warnings: list[str]) -> Result:
     db, state = _connect_and_read(target, options, steps, details, warnings)
     with db:
@@ -224,7 +189,7 @@ def _preview(target: Target, options: MigrateOptions, steps: _Steps, details: Mi
                   suggested_fixes=fixes)
 
 
-def _apply(target: Target, options: MigrateOptions, steps: _Steps, details: MigrateDetails,
+def _apply(target: Target, options: MigrateOptions, steps: Steps, details: MigrateDetails,
            warnings: list[str]) -> Result:
     root = target.loaded.project_root
     journal = read_journal(root, target.name)
@@ -249,11 +214,11 @@ def _apply(target: Target, options: MigrateOptions, steps: _Steps, details: Migr
     result = _outcome(target, plan, details, warnings, ok)
     _audit(target, options, plan, details, result)
     if ok and backup is not None:
-        _prune(target, warnings)
+        prune(target, warnings)
     return result
 
 
-def _connect_and_read_after_interruption(target: Target, options: MigrateOptions, steps: _Steps,
+def _connect_and_read_after_interruption(target: Target, options: MigrateOptions, steps: Steps,
                                          details: MigrateDetails, warnings: list[str],
                                          journal: dict[str, Any] | None) -> tuple[Database, MigrationState]:
     """A journal left behind means a deploy was killed. We hold the lock now, so it is dead.
@@ -285,7 +250,7 @@ def _names(value: object) -> str:
     return ", ".join(str(v) for v in value) if isinstance(value, list) else ""
 
 
-def _approve(target: Target, options: MigrateOptions, plan: Plan, steps: _Steps) -> None:
+def _approve(target: Target, options: MigrateOptions, plan: Plan, steps: Steps) -> None:
     with steps.run("approval") as step:
         if plan.blocked:
             raise FaberError("OPERATION_BLOCKED",
@@ -295,7 +260,9 @@ def _approve(target: Target, options: MigrateOptions, plan: Plan, steps: _Steps)
         if not target.env.protected:
             step.message = "not a protected environment"
             return
-        approved_by = _approval_source(target, options, plan)
+        approved_by = approval_source(
+            target, options.approve, plan.plan_id, action=f"Applying {len(plan.pending)} migration(s)",
+            command=f"faber-db migrate {target.name}", details={"plan": plan})
         if plan.destructive and not options.allow_destructive:
             raise FaberError(
                 "DESTRUCTIVE_CHANGE",
@@ -306,29 +273,7 @@ def _approve(target: Target, options: MigrateOptions, plan: Plan, steps: _Steps)
         step.message = f"plan {plan.plan_id} approved ({approved_by})"
 
 
-def _approval_source(target: Target, options: MigrateOptions, plan: Plan) -> str:
-    if options.approve is not None:
-        if options.approve != plan.plan_id:
-            raise FaberError(
-                "PLAN_CHANGED",
-                f"The approved plan {options.approve} is not what would be applied now (plan {plan.plan_id})",
-                f"Preview again (`faber-db migrate {target.name} --dry-run`), show the new plan, and approve that.",
-                details={"plan": plan})
-        return "--approve"
-    if sys.stdin.isatty() and sys.stderr.isatty():
-        sys.stderr.write(f"\nApplying {len(plan.pending)} migration(s) to protected environment "
-                         f"{target.name} (plan {plan.plan_id}).\nType the environment name to continue: ")
-        sys.stderr.flush()
-        if sys.stdin.readline().strip() == target.name:
-            return "typed at the terminal"
-    raise FaberError(
-        "APPROVAL_REQUIRED",
-        f"{target.name} is protected: applying needs the approval of plan {plan.plan_id}; nothing was changed",
-        f"Show the plan to the user; with their OK: faber-db migrate {target.name} --approve {plan.plan_id}",
-        details={"plan": plan})
-
-
-def _backup(target: Target, options: MigrateOptions, plan: Plan, state: MigrationState, steps: _Steps,
+def _backup(target: Target, options: MigrateOptions, plan: Plan, state: MigrationState, steps: Steps,
             details: MigrateDetails, warnings: list[str]) -> BackupManifest | None:
     policy = target.env.backup
     wanted = policy in ("required", "recommended") or options.force_backup or plan.requires_backup
@@ -343,22 +288,13 @@ def _backup(target: Target, options: MigrateOptions, plan: Plan, state: Migratio
     if not wanted:
         steps.skip("create_backup", f"backup policy of {target.name} is {policy} (pass --backup to take one)")
         return None
-    from faber_db.backups import create_backup
-
-    config = target.loaded.config
     with steps.run("create_backup") as step:
-        manifest = create_backup(
-            provider=target.provider, url=target.url, schema_dir=target.handler.schema_dir,
-            backup_dir=target.loaded.resolve(config.backup.directory), environment=target.name,
-            migrations=state.applied, label=f"before {plan.plan_id}", provider_name=config.backup.provider,
-            progress=progress)
-        details.backup = BackupRef(manifest.id, _rel(target, _backup_file(target, manifest)), manifest.verified,
-                                   manifest.size_bytes)
+        manifest, details.backup = take_backup(target, label=f"before {plan.plan_id}", migrations=state.applied)
         step.message = f"{manifest.id} ({manifest.size_bytes} bytes), verified: {manifest.verification}"
     return manifest
 
 
-def _deploy(target: Target, options: MigrateOptions, plan: Plan, backup: BackupManifest | None, steps: _Steps,
+def _deploy(target: Target, options: MigrateOptions, plan: Plan, backup: BackupManifest | None, steps: Steps,
             details: MigrateDetails, warnings: list[str]) -> bool:
     handler = target.handler
 
@@ -390,7 +326,7 @@ def _deploy(target: Target, options: MigrateOptions, plan: Plan, backup: BackupM
     return False
 
 
-def _recover(target: Target, backup: BackupManifest | None, steps: _Steps, details: MigrateDetails,
+def _recover(target: Target, backup: BackupManifest | None, steps: Steps, details: MigrateDetails,
              warnings: list[str]) -> None:
     attempts = target.loaded.config.safety.max_auto_rollback_attempts
     if backup is None or attempts < 1:
@@ -415,7 +351,7 @@ def _recover(target: Target, backup: BackupManifest | None, steps: _Steps, detai
             return
 
 
-def _after_deploy(target: Target, steps: _Steps, details: MigrateDetails, warnings: list[str]) -> None:
+def _after_deploy(target: Target, steps: Steps, details: MigrateDetails, warnings: list[str]) -> None:
     with steps.run("post_deployment_health_check") as step:
         check, db = connect_checked(target)
         details.health.append(check)
@@ -483,38 +419,10 @@ def _outcome(target: Target, plan: Plan, details: MigrateDetails, warnings: list
 
 
 def _audit(target: Target, options: MigrateOptions, plan: Plan, details: MigrateDetails, result: Result) -> None:
-    with _Steps(details).run("audit_log") as step:
-        try:
-            audit.append(target.loaded.project_root, {
-                "operation": "migrate", "environment": target.name, "plan_id": plan.plan_id,
-                "status": result.status, "message": result.message, "pending": [m.name for m in plan.pending],
-                "applied": details.applied, "backup_id": details.backup.id if details.backup else None,
-                "restored": details.restored, "approved": bool(options.approve)})
-            step.message = "appended to .fractary/plugins/faber-db/audit.jsonl"
-        except OSError as exc:
-            step.status, step.message = "warning", f"audit log not written: {exc.strerror}"
-            result.warnings.append(step.message)
-
-
-def _prune(target: Target, warnings: list[str]) -> None:
-    from faber_db.backups import prune_backups
-
-    config = target.loaded.config.backup
-    try:
-        prune_backups(target.loaded.resolve(config.directory), target.name, config.keep_count, config.keep_days)
-    except (OSError, FaberError) as exc:
-        warnings.append(f"Old backups were not pruned: {exc}")
-
-
-def _backup_file(target: Target, manifest: BackupManifest) -> Path:
-    return target.loaded.resolve(target.loaded.config.backup.directory) / target.name / manifest.file
-
-
-def _rel(target: Target, path: Path) -> str:
-    try:
-        return str(path.relative_to(target.loaded.project_root))
-    except ValueError:
-        return str(path)
+    record_audit(target, Steps(details.steps), result, {
+        "operation": "migrate", "plan_id": plan.plan_id, "pending": [m.name for m in plan.pending],
+        "applied": details.applied, "backup_id": details.backup.id if details.backup else None,
+        "restored": details.restored, "approved": bool(options.approve)})
 
 
 def _failure(error: FaberError, environment: str | None, details: MigrateDetails, warnings: list[str]) -> Result:

@@ -75,6 +75,9 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "INTERRUPTED_DEPLOY": ErrorSpec(
         EXIT_FAILED, "An earlier deploy was killed midway and left a failed migration; restore its backup."
     ),
+    "NO_DOWN_MIGRATION": ErrorSpec(
+        EXIT_FAILED, "A migration to roll back has no down.sql; restore the backup taken before it instead."
+    ),
     "VERIFY_FAILED": ErrorSpec(EXIT_FAILED, "Post-deployment verification found a mismatch."),
     "INTERNAL_ERROR": ErrorSpec(EXIT_FAILED, "An unexpected error in faber-db itself (please report it)."),
 }

@@ -3,7 +3,6 @@ table. Pure functions over the handler's plain data, so status, plan and verify 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -92,23 +91,24 @@ class Plan:
 
 
 def plan_id(environment: str, database_identity: str, pending: list[LocalMigration]) -> str:
-    digest = hashlib.sha256()
-    for part in (environment, database_identity, *(f"{m.name}:{m.checksum}" for m in pending)):
-        digest.update(part.encode("utf-8") + b"\0")
-    return digest.hexdigest()[:16]
+    from faber_db.workflow import plan_hash
+
+    return plan_hash(environment, database_identity, *(f"{m.name}:{m.checksum}" for m in pending))
 
 
 def make_plan(environment: str, database_identity: str, state: MigrationState, provider: str,
               rules: dict[str, DestructiveRule], db: Database | None) -> Plan:
     """The plan: pending migrations in order, their SQL and the risky statements in them, with the
     live row count of each table touched (from `db`), judged against the config's rules."""
-    from faber_db.safety import analyze_sql, count_rows, evaluate
+    from faber_db.safety import analyze_migrations, count_rows, evaluate
 
     pending = [PlannedMigration(m.name, m.checksum, m.sql_path.read_text("utf-8", errors="replace"))
                for m in state.pending]
-    findings: list[Finding] = []
+    # the applied history tells the analysis what the tables look like now (old types, columns)
+    applied = set(state.applied)
+    history = [m.sql_path.read_text("utf-8", errors="replace") for m in state.local if m.name in applied]
+    findings: list[Finding] = analyze_migrations([(m.name, m.sql) for m in pending], provider, history=history)
     for migration in pending:
-        findings += analyze_sql(migration.sql, provider, migration=migration.name)
         if provider == "postgresql":
             from faber_db.safety import lint_locks
 

@@ -25,6 +25,10 @@ OPERATION_DETAILS: dict[str, str] = {
     "status": "faber_db.results:StatusDetails",
     "generate-migration": "faber_db.commands.generate:GenerateDetails",
     "migrate": "faber_db.deploy:MigrateDetails",
+    "backup": "faber_db.commands.backup:BackupDetails",
+    "backups": "faber_db.commands.backups:BackupsDetails",
+    "restore": "faber_db.commands.restore:RestoreDetails",
+    "rollback": "faber_db.commands.rollback:RollbackDetails",
 }
 
 
@@ -44,7 +48,7 @@ def result_schema(operation: str) -> dict[str, Any]:
             ("operation", str),
             ("environment", str | None),
             ("message", str),
-            ("details", details | dict[str, Any] | None),  # type: ignore[operator]
+            ("details", details | dict[str, Any] | None),
             ("warnings", list[str]),
             ("errors", list[ErrorInfo]),
             ("suggested_fixes", list[str]),

@@ -12,4 +12,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("faber_db.commands.status", "Applied, pending, failed and modified migrations of an environment"),
     "migrate": ("faber_db.commands.migrate", "Apply pending migrations safely: dry run, approval, backup, restore"),
     "generate-migration": ("faber_db.commands.generate", "Generate a migration (and its down.sql) from schema changes"),
+    "backup": ("faber_db.commands.backup", "Take a verified backup of an environment"),
+    "backups": ("faber_db.commands.backups", "List an environment's backups"),
+    "restore": ("faber_db.commands.restore", "Restore an environment from a verified backup"),
+    "rollback": ("faber_db.commands.rollback", "Undo applied migrations with their down.sql"),
 }

@@ -98,13 +98,14 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
                       message="No schema changes: nothing to generate",
                       details=GenerateDetails(changes=False, migration=None, findings=[], change_list=[],
                                               preview=args.preview, prisma_version=handler.version()))
-    findings, down_findings = _analyze(diff.up_sql, diff.down_sql, provider)
+    history = [m.sql_path.read_text("utf-8") for m in handler.local_migrations()]
+    findings, down_findings = _analyze(diff.up_sql, diff.down_sql, provider, history)
     up_sql = (_warnings_header(findings) + diff.up_sql) if diff.changed else handler.empty_migration_sql
     down_sql = diff.down_sql if diff.changed else handler.empty_migration_sql
     name = migration_name(slug, [m.name for m in handler.local_migrations()])
     for finding in findings:
         finding.migration = name
-    down_loss = [f.message for f in down_findings if f.severity in ("high", "critical")]
+    down_loss = _down_data_loss(findings, down_findings)
     warnings = [f"{f.kind} at line {f.line}: {f.message}" for f in findings if f.severity in ("high", "critical")]
     path: str | None = None
     if not args.preview:
@@ -161,16 +162,49 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
         drop_database_quietly(target.url, name)  # also on failure and Ctrl-C
 
 
-def _analyze(up_sql: str, down_sql: str, provider: str) -> tuple[list[Finding], list[Finding]]:
+def _analyze(up_sql: str, down_sql: str, provider: str, history: list[str]) -> tuple[list[Finding], list[Finding]]:
+    """Risk findings of the up and the down script. The history (the existing migrations' SQL) tells
+    the analysis which columns the tables have, so a SQLite table redefinition that leaves a column
+    out is reported as the column drop it is; the down script runs after the up one."""
     from faber_db.safety import analyze_sql
 
-    return analyze_sql(up_sql, provider), analyze_sql(down_sql, provider)
+    return (analyze_sql(up_sql, provider, history=history),
+            analyze_sql(down_sql, provider, history=[*history, up_sql]))
+
+
+_LOST_BY_UP = ("drop_table", "drop_column", "truncate", "delete_without_where", "update_without_where",
+               "alter_column_type")
+
+
+def _down_data_loss(findings: list[Finding], down_findings: list[Finding]) -> list[str]:
+    """What running down.sql cannot give back: data the up migration destroys (down.sql re-creates
+    the structure, not the values) and data down.sql itself destroys."""
+    lost = [f"down.sql cannot bring back what the migration destroys: {f.message}"
+            for f in findings if f.kind in _LOST_BY_UP and f.severity in ("medium", "high", "critical")]
+    lost += [f"down.sql itself destroys data: {f.message}"
+             for f in down_findings if f.severity in ("high", "critical")]
+    return lost
+
+
+_COLUMN_IN_MESSAGE = re.compile(r'column "([^"]+)"')
+
+
+def _prisma_warning(finding: Finding) -> str:
+    """The line `prisma migrate dev` writes for this change (its schema engine's wording)."""
+    column = _COLUMN_IN_MESSAGE.search(finding.message)
+    if finding.kind == "drop_table" and finding.table:
+        return (f"You are about to drop the `{finding.table}` table. If the table is not empty, "
+                "all the data it contains will be lost.")
+    if finding.kind == "drop_column" and finding.table and column:
+        return (f"You are about to drop the column `{column[1]}` on the `{finding.table}` table. "
+                "All the data in the column will be lost.")
+    return finding.message
 
 
 def _warnings_header(findings: list[Finding]) -> str:
     """The data-loss comment Prisma's `migrate dev` puts on top of a risky migration."""
-    lines = [f"  - {f.message}" for f in findings if f.kind != "lock_risk" and f.severity in ("medium", "high",
-                                                                                              "critical")]
+    lines = [f"  - {_prisma_warning(f)}" for f in findings
+             if f.kind != "lock_risk" and f.severity in ("medium", "high", "critical")]
     if not lines:
         return ""
     return "/*\n  Warnings:\n\n" + "\n".join(lines) + "\n\n*/\n"

@@ -489,6 +489,18 @@ class PrismaHandler:
     def generate_client(self, *, database_url: str | None) -> subprocess.CompletedProcess[str]:
         return self.run(["generate"], database_url=database_url)
 
+    def execute_script(self, path: Path, *, database_url: str) -> subprocess.CompletedProcess[str]:
+        """`prisma db execute --file`: run a SQL file (a down migration) against the database."""
+        args = ["db", "execute", "--file", str(path)]
+        if self.major_version() < 7:
+            args += ["--schema", str(self.schema_path)]
+        return self.run(args, database_url=database_url)
+
+    def forget_migrations(self, db: Database, names: list[str]) -> None:
+        """Remove rolled-back migrations from the history table, so Prisma sees them as pending."""
+        for name in names:
+            db.execute(f"DELETE FROM {HISTORY_TABLE} WHERE migration_name = ?", (name,))
+
     def error_from(self, result: subprocess.CompletedProcess[str], what: str) -> FaberError:
         """Turn a failed Prisma call into a FaberError with a stable code and the output's tail."""
         output = (result.stderr + "\n" + result.stdout).strip()

@@ -1,0 +1,2 @@
+-- Remove the legacy reporting schema
+DROP SCHEMA IF EXISTS "reporting" CASCADE;

@@ -1,0 +1,2 @@
+-- Drop all stale login attempts
+DELETE FROM "LoginAttempt";

@@ -1,0 +1,5 @@
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN "bio" TEXT;
+
+-- AlterTable
+ALTER TABLE "Post" ADD COLUMN "views" INTEGER NOT NULL DEFAULT 0;
