@@ -304,6 +304,7 @@ def _deploy(target: Target, options: MigrateOptions, plan: Plan, backup: BackupM
             progress(f"applying {name}")
 
     with steps.run("deploy_migrations") as step:
+        started = time.monotonic()
         try:
             done = handler.deploy(database_url=target.url, timeout=options.timeout, on_line=on_line)
             error = None if done.returncode == 0 else handler.error_from(done, "prisma migrate deploy")
@@ -312,6 +313,8 @@ def _deploy(target: Target, options: MigrateOptions, plan: Plan, backup: BackupM
             if exc.code != "PRISMA_TIMEOUT":
                 raise
             error, output = exc, str(exc.details.get("prisma_output", ""))
+            if target.provider == "postgresql":
+                _end_orphaned_sessions(target, time.monotonic() - started, warnings)
         after = _read_state(target)
         details.applied = [m.name for m in plan.pending if m.name in after.applied]
         if error is None:
@@ -324,6 +327,32 @@ def _deploy(target: Target, options: MigrateOptions, plan: Plan, backup: BackupM
         step.message = f"failed at {details.failed_migration or 'an unknown migration'}: {error.message}"
     _recover(target, backup, steps, details, warnings)
     return False
+
+
+def _end_orphaned_sessions(target: Target, seconds: float, warnings: list[str]) -> None:
+    """A killed Prisma leaves its server sessions running (PostgreSQL notices a dead client only when
+    it next writes to it): one may still hold locks and later COMMIT half a migration, under or after
+    the restore. End the sessions of this user on this database that began during the deploy (we hold
+    the environment lock, so they are Prisma's) and wait until they are gone."""
+    since = seconds + 1.0
+    try:
+        with target.connect() as db:
+            rows = db.query(
+                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND usename = current_user AND pid <> pg_backend_pid() "
+                "AND backend_start >= now() - make_interval(secs => ?)", (since,))
+            pids = [int(r[0]) for r in rows]
+            deadline = time.monotonic() + 15
+            while pids and time.monotonic() < deadline:
+                left = db.query("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(?)", (pids,))
+                if not left[0][0]:
+                    break
+                time.sleep(0.1)
+    except FaberError as exc:
+        warnings.append(f"Could not end the stopped Prisma's database sessions: {exc.message}")
+        return
+    if pids:
+        progress(f"ended {len(pids)} database session(s) left by the stopped prisma migrate deploy")
 
 
 def _recover(target: Target, backup: BackupManifest | None, steps: Steps, details: MigrateDetails,
@@ -343,6 +372,10 @@ def _recover(target: Target, backup: BackupManifest | None, steps: Steps, detail
             except FaberError as exc:
                 step.status, step.message = "failed", f"attempt {attempt}: {exc.message}"
                 warnings.append(f"Automatic restore attempt {attempt} failed: {exc.message}")
+                details.error_details = {**(details.error_details or {}),
+                                         "restore_error": {"code": exc.code, "message": exc.message,
+                                                           **{k: v for k, v in exc.details.items()
+                                                              if isinstance(v, (str, int, float, bool))}}}
                 continue
             details.restored = True
             details.restore_verified = True
@@ -406,6 +439,11 @@ def _outcome(target: Target, plan: Plan, details: MigrateDetails, warnings: list
         message = (f"{failed} failed; {target.name} was restored from backup {backup_id} "
                    "and matches its pre-deploy state")
         fixes = [f"Fix {failed}'s SQL (see prisma_output), regenerate or edit it, then dry-run again."]
+    elif details.backup is not None:
+        backup_id = details.backup.id
+        message = f"{failed} failed on {target.name} and the automatic restore of backup {backup_id} failed"
+        fixes = [f"Restore by hand: `faber-db restore {target.name} --from {backup_id}` (see warnings)",
+                 f"then fix the SQL of {failed} and dry-run again"]
     else:
         message = f"{failed} failed on {target.name}; no backup to restore"
         fixes = [f"Fix the SQL of {failed}, then `npx prisma migrate resolve --rolled-back {failed}` and "

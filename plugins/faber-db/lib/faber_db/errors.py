@@ -57,7 +57,6 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     ),
     "BACKUP_REQUIRED": ErrorSpec(EXIT_REFUSED, "The environment's policy requires a backup; it cannot be skipped."),
     "DEPLOY_IN_PROGRESS": ErrorSpec(EXIT_REFUSED, "Another faber-db process holds this environment's lock."),
-    "UNHEALTHY": ErrorSpec(EXIT_REFUSED, "The pre-deployment health check failed; nothing was changed."),
     # the operation failed (exit 1)
     "DATABASE_UNREACHABLE": ErrorSpec(EXIT_FAILED, "The database server could not be reached."),
     "DATABASE_ERROR": ErrorSpec(EXIT_FAILED, "The database answered with an error."),
@@ -78,6 +77,7 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "NO_DOWN_MIGRATION": ErrorSpec(
         EXIT_FAILED, "A migration to roll back has no down.sql; restore the backup taken before it instead."
     ),
+    "UNHEALTHY": ErrorSpec(EXIT_FAILED, "A health check failed (see details.checks)."),
     "VERIFY_FAILED": ErrorSpec(EXIT_FAILED, "Post-deployment verification found a mismatch."),
     "INTERNAL_ERROR": ErrorSpec(EXIT_FAILED, "An unexpected error in faber-db itself (please report it)."),
 }

@@ -70,3 +70,50 @@ def check_history(state: MigrationState) -> Check:
 
 def _ms(start: float) -> int:
     return int((time.monotonic() - start) * 1000)
+
+
+ALL_CHECKS = ("connectivity", "migrations", "schema", "performance")
+
+
+def check_schema(target: Target, db: Database, state: MigrationState) -> Check:
+    from faber_db import drift
+
+    start = time.monotonic()
+    differences = drift.detect(target, db, state.applied)
+    data = {"drift": drift.as_dicts(differences)}
+    if differences:
+        shown = "; ".join(d.describe() for d in differences[:5])
+        more = f" (+{len(differences) - 5} more)" if len(differences) > 5 else ""
+        return Check("schema", "warn", f"drift: {shown}{more}", _ms(start), data)
+    return Check("schema", "pass", "schema matches the applied migrations (no drift)", _ms(start), data)
+
+
+def check_performance(db: Database) -> Check:
+    """Size; on PostgreSQL also connections, long transactions and blocked locks."""
+    start = time.monotonic()
+    data: dict[str, Any] = {}
+    problems: list[str] = []
+    if db.provider == "sqlite":
+        path = getattr(db, "path", None)
+        data["size_bytes"] = path.stat().st_size if path is not None and path.exists() else 0
+    else:
+        data["size_bytes"] = int(db.query("SELECT pg_database_size(current_database())")[0][0])
+        data["connections"] = int(db.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")[0][0])
+        data["long_transactions"] = int(db.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL "
+            "AND now() - xact_start > interval '5 minutes' AND pid <> pg_backend_pid()")[0][0])
+        data["blocked_locks"] = int(db.query("SELECT count(*) FROM pg_locks WHERE NOT granted")[0][0])
+        max_connections = int(db.query("SHOW max_connections")[0][0])
+        data["max_connections"] = max_connections
+        if data["long_transactions"]:
+            problems.append(f"{data['long_transactions']} transaction(s) open for over 5 minutes")
+        if data["blocked_locks"]:
+            problems.append(f"{data['blocked_locks']} lock request(s) waiting")
+        if data["connections"] > 0.9 * max_connections:
+            problems.append(f"{data['connections']} of {max_connections} connections in use")
+    size_mb = data["size_bytes"] / 1024 / 1024
+    message = f"{size_mb:.1f} MB" + (f", {data['connections']} connection(s)" if "connections" in data else "")
+    if problems:
+        return Check("performance", "warn", "; ".join(problems), _ms(start), data)
+    return Check("performance", "pass", message, _ms(start), data)

@@ -29,6 +29,7 @@ OPERATION_DETAILS: dict[str, str] = {
     "backups": "faber_db.commands.backups:BackupsDetails",
     "restore": "faber_db.commands.restore:RestoreDetails",
     "rollback": "faber_db.commands.rollback:RollbackDetails",
+    "health-check": "faber_db.commands.health:HealthDetails",
 }
 
 

@@ -16,4 +16,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backups": ("faber_db.commands.backups", "List an environment's backups"),
     "restore": ("faber_db.commands.restore", "Restore an environment from a verified backup"),
     "rollback": ("faber_db.commands.rollback", "Undo applied migrations with their down.sql"),
+    "health-check": ("faber_db.commands.health", "Check an environment's database: connectivity, migrations, drift"),
 }

@@ -137,8 +137,10 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
     if provider == "sqlite":
         with tempfile.TemporaryDirectory(prefix="faber-shadow-") as tmp:
             scratch = f"file:{Path(tmp) / 'scratch.db'}"
-            shadow = None if handler.manages_own_shadow() else f"file:{Path(tmp) / 'shadow.db'}"
-            return handler.diff_schema(database_url=scratch, shadow_url=shadow)
+            if handler.manages_own_shadow():
+                return handler.diff_schema(database_url=scratch)
+            return handler.diff_schema(database_url=scratch, shadow_url=f"file:{Path(tmp) / 'shadow.db'}",
+                                       down_shadow_url=f"file:{Path(tmp) / 'shadow-down.db'}")
     target = ctx.target(env_name)
     if handler.manages_own_shadow():
         return handler.diff_schema(database_url=target.url)  # the adapter makes and drops its own shadow
@@ -151,15 +153,20 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
         register_url(shadow_url, target.env.shadow_url_env)
         return handler.diff_schema(database_url=target.url, shadow_url=shadow_url)
     from faber_db.database import create_temp_database, drop_database_quietly
-
-    name, shadow_url = create_temp_database(target.url, prefix="faber_shadow")
     from faber_db.redact import register_url
 
-    register_url(shadow_url, "SHADOW_DATABASE_URL")
+    created: list[str] = []  # one shadow per diff: Prisma wipes a shadow when a diff starts
     try:
-        return handler.diff_schema(database_url=target.url, shadow_url=shadow_url)
+        urls = []
+        for _ in range(2):
+            name, shadow_url = create_temp_database(target.url, prefix="faber_shadow")
+            created.append(name)
+            register_url(shadow_url, "SHADOW_DATABASE_URL")
+            urls.append(shadow_url)
+        return handler.diff_schema(database_url=target.url, shadow_url=urls[0], down_shadow_url=urls[1])
     finally:
-        drop_database_quietly(target.url, name)  # also on failure and Ctrl-C
+        for name in created:
+            drop_database_quietly(target.url, name)  # also on failure and Ctrl-C
 
 
 def _analyze(up_sql: str, down_sql: str, provider: str, history: list[str]) -> tuple[list[Finding], list[Finding]]:

@@ -148,6 +148,27 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         return _execute(target, targets, state, steps, details, warnings, plan_id, bool(args.approve))
 
 
+def _verify(target: Target, targets: list[RollbackTarget], steps: Steps) -> FaberError | None:
+    """The rolled-back migrations are pending again, and the schema equals a replay of what remains."""
+    from faber_db import drift
+
+    with steps.run("verify") as step, target.connect() as db:
+        after = compute_state(target.handler.local_migrations(), target.handler.applied_migrations(db))
+        still = [t.name for t in targets if t.name in after.applied]
+        differences = drift.detect(target, db, after.applied)
+        if still or differences:
+            step.status = "failed"
+            problems = ([f"still recorded as applied: {', '.join(still)}"] if still else []) + \
+                [d.describe() for d in differences[:10]]
+            step.message = "; ".join(problems)
+            return FaberError("VERIFY_FAILED", f"The rollback did not return the schema to its earlier state: "
+                              f"{step.message}", "Check the down.sql scripts; the database was restored if a backup "
+                              "was taken.", details={"drift": drift.as_dicts(differences)})
+        step.message = (f"{len(targets)} migration(s) pending again; schema equals a replay of the "
+                        f"{len(after.applied)} remaining migration(s)")
+    return None
+
+
 def _execute(target: Target, targets: list[RollbackTarget], state: MigrationState, steps: Steps,
              details: RollbackDetails, warnings: list[str], plan_id: str, approved: bool) -> Result:
     from faber_db.backups import restore_backup
@@ -175,6 +196,8 @@ def _execute(target: Target, targets: list[RollbackTarget], state: MigrationStat
                 target.handler.forget_migrations(db, [item.name])
             details.rolled_back.append(item.name)
             step.message = "down.sql applied; history row removed"
+    if error is None:
+        error = _verify(target, targets, steps)
     if error is not None and manifest is not None:
         with steps.run("automatic_restore") as step:
             restore_backup(manifest, url=target.url, schema_dir=target.handler.schema_dir,
@@ -188,12 +211,6 @@ def _execute(target: Target, targets: list[RollbackTarget], state: MigrationStat
                         details=details, warnings=warnings, errors=[ErrorInfo(error.code, error.message, error.hint)],
                         suggested_fixes=[error.hint])
     else:
-        with steps.run("verify") as step, target.connect() as db:
-            after = compute_state(target.handler.local_migrations(), target.handler.applied_migrations(db))
-            still = [t.name for t in targets if t.name in after.applied]
-            if still:
-                raise FaberError("VERIFY_FAILED", f"Still recorded as applied: {', '.join(still)}")
-            step.message = f"{len(targets)} migration(s) pending again"
         result = Result(status="warning" if warnings else "success", operation="rollback", environment=target.name,
                         message=f"Rolled back {len(details.rolled_back)} migration(s) on {target.name}: "
                         f"{', '.join(details.rolled_back)}", details=details, warnings=warnings,

@@ -14,6 +14,8 @@ HELP = "Applied, pending, failed and modified migrations of an environment"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("environment", help="environment name from the config (dev, staging, production, …)")
+    parser.add_argument("--drift", action="store_true",
+                        help="also compare the live schema with a replay of the applied migrations")
 
 
 def run(ctx: Context, args: argparse.Namespace) -> Result:
@@ -25,7 +27,15 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         label = db.label
         if getattr(db, "exists", True) is False:
             warnings.append(f"The {label} file does not exist yet; `faber-db migrate {target.name}` creates it.")
-    state = compute_state(local, history)
+        state = compute_state(local, history)
+        drift = None
+        if args.drift:
+            from faber_db import drift as drift_module
+
+            differences = drift_module.detect(target, db, state.applied)
+            drift = drift_module.as_dicts(differences)
+            if differences:
+                warnings.append("Drift: " + "; ".join(d.describe() for d in differences[:10]))
     details = StatusDetails(
         provider=target.provider,
         database=label,
@@ -37,6 +47,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         modified=state.modified,
         missing_locally=state.missing_locally,
         local_count=len(local),
+        drift=drift,
     )
     fixes: list[str] = []
     if state.failed:
@@ -50,6 +61,8 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     if state.missing_locally:
         warnings.append(f"Applied but not in the migrations folder: {', '.join(state.missing_locally)}")
         fixes.append("Pull the branch that has these migrations before deploying.")
+    if drift:
+        fixes.append("Put the hand-made change into a migration (`faber-db generate-migration`), or undo it.")
     if state.pending:
         fixes.append(f"Preview with `faber-db migrate {target.name} --dry-run`, then apply.")
 

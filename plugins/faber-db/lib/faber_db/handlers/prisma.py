@@ -337,16 +337,26 @@ class PrismaHandler:
             argv += ["--shadow-database-url", shadow_url]
         return argv
 
-    def diff_schema(self, *, database_url: str | None, shadow_url: str | None = None) -> SchemaDiff:
+    def diff_schema(self, *, database_url: str | None, shadow_url: str | None = None,
+                    down_shadow_url: str | None = None) -> SchemaDiff:
         """Run the up and down `migrate diff` at once (two cores: wall time of one call).
 
         Neither touches the environment's database: the history is replayed into a shadow database
-        (Prisma's own for driver adapters, else `shadow_url`, which the caller creates and drops).
+        (Prisma's own for driver adapters, else `shadow_url` for the up diff and `down_shadow_url` for
+        the down diff, which the caller creates and drops). Prisma wipes a shadow database when a diff
+        starts, so two diffs never share one at the same time: with a single shadow they run in turn.
         """
         has_history = bool(self.local_migrations())
-        runs = [self._diff_argv(reverse=r, has_history=has_history, shadow_url=shadow_url) for r in (False, True)]
-        env_extra = {"SHADOW_DATABASE_URL": shadow_url} if shadow_url and self.major_version() >= 7 else {}
-        up, down = self.run_parallel(runs, database_url=database_url, extra_env=env_extra)
+        shadows = (shadow_url, down_shadow_url or shadow_url)
+        runs = [self._diff_argv(reverse=r, has_history=has_history, shadow_url=s)
+                for r, s in zip((False, True), shadows, strict=True)]
+        major7 = self.major_version() >= 7
+        envs = [{"SHADOW_DATABASE_URL": s} if s and major7 else {} for s in shadows]
+        if has_history and shadow_url and shadows[0] == shadows[1]:
+            up = self.run_parallel(runs[:1], database_url=database_url, extra_env=envs[0])[0]
+            down = self.run_parallel(runs[1:], database_url=database_url, extra_env=envs[1])[0]
+        else:
+            up, down = self.run_parallel(runs, database_url=database_url, run_envs=envs)
         for result, what in ((up, "prisma migrate diff"), (down, "prisma migrate diff (down)")):
             if result.returncode not in (0, 2):
                 raise self.schema_error(result) or self.error_from(result, what)
@@ -354,16 +364,19 @@ class PrismaHandler:
 
     def run_parallel(self, runs: list[list[str]], *, database_url: str | None,
                      extra_env: dict[str, str] | None = None, timeout: float | None = None,
-                     stdin_text: str | None = None) -> list[subprocess.CompletedProcess[str]]:
+                     stdin_text: str | None = None,
+                     run_envs: list[dict[str, str]] | None = None) -> list[subprocess.CompletedProcess[str]]:
         """Run Prisma commands side by side, each non-interactive in its own process group, which is
-        killed on timeout, Ctrl-C or any error, so no Prisma process outlives faber-db."""
+        killed on timeout, Ctrl-C or any error, so no Prisma process outlives faber-db.
+        `run_envs`: more variables for each run (same order as `runs`)."""
         env = {**self.child_env(database_url), **(extra_env or {})}
         limit = timeout if timeout is not None else self.config.prisma.timeout_seconds
         processes: list[subprocess.Popen[str]] = []
         try:
-            for args in runs:
+            for index, args in enumerate(runs):
+                own = run_envs[index] if run_envs else {}
                 processes.append(subprocess.Popen(
-                    [*self.cli(), *args], cwd=self.root, env=env,
+                    [*self.cli(), *args], cwd=self.root, env={**env, **own},
                     stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True))
             results = []
