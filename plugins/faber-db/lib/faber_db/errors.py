@@ -78,6 +78,7 @@ ERROR_CODES: dict[str, ErrorSpec] = {
         EXIT_FAILED, "A migration to roll back has no down.sql; restore the backup taken before it instead."
     ),
     "UNHEALTHY": ErrorSpec(EXIT_FAILED, "A health check failed (see details.checks)."),
+    "AUDIT_TAMPERED": ErrorSpec(EXIT_FAILED, "The audit trail's hash chain is broken: a line was edited or deleted."),
     "VERIFY_FAILED": ErrorSpec(EXIT_FAILED, "Post-deployment verification found a mismatch."),
     "INTERNAL_ERROR": ErrorSpec(EXIT_FAILED, "An unexpected error in faber-db itself (please report it)."),
 }

@@ -30,6 +30,9 @@ OPERATION_DETAILS: dict[str, str] = {
     "restore": "faber_db.commands.restore:RestoreDetails",
     "rollback": "faber_db.commands.rollback:RollbackDetails",
     "health-check": "faber_db.commands.health:HealthDetails",
+    "db-create": "faber_db.commands.db_create:DbCreateDetails",
+    "audit": "faber_db.commands.audit:AuditDetails",
+    "faber": "faber_db.commands.faber_phase:PhaseDetails",
 }
 
 

@@ -36,6 +36,8 @@ GITIGNORE = "# faber-db's local state: backups hold data, locks are per machine\
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an existing config")
+    parser.add_argument("--faber", action="store_true",
+                        help="also add faber-db's phase hooks to .faber.config.toml (other keys kept)")
 
 
 def run(ctx: Context, args: argparse.Namespace) -> Result:
@@ -45,6 +47,8 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     if not path.is_absolute():
         path = root / path
     existing = [p for p in (path, root / CONFIG_JSON) if p.is_file()]
+    if existing and args.faber and not args.force:
+        return _faber_only(root, existing[0])
     if existing and not args.force:
         raise FaberError(
             "CONFIG_EXISTS",
@@ -77,6 +81,12 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     warnings = [] if prisma_bin.exists() else [
         "The Prisma CLI is not installed in this project yet (node_modules/.bin/prisma)."
     ]
+    hooks = None
+    if args.faber:
+        from faber_db.faber import write_hooks
+
+        hooks, hook_warnings = write_hooks(root)
+        warnings += hook_warnings
     details = InitDetails(
         config_path=_rel(path, root),
         written=True,
@@ -91,13 +101,24 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         status="warning" if warnings else "success",
         operation="init",
         environment=None,
-        message=f"Wrote {details.config_path} ({detected.provider}, {len(config.environments)} environments)",
+        message=f"Wrote {details.config_path} ({detected.provider}, {len(config.environments)} environments)"
+        + (f" and the FABER hooks in {hooks.name}" if hooks else ""),
         details=details,
         warnings=warnings,
         suggested_fixes=(["npm install --save-dev prisma"] if warnings else [])
         + [f"export {env.url_env}=… for each environment you use, then `faber-db status dev`"
            for env in list(config.environments.values())[:1]],
     )
+
+
+def _faber_only(root: Path, config: Path) -> Result:
+    from faber_db.faber import write_hooks
+
+    hooks, warnings = write_hooks(root)
+    return Result(status="warning" if warnings else "success", operation="init", environment=None,
+                  message=f"Kept {_rel(config, root)}; added faber-db's phase hooks to {hooks.name}",
+                  details={"config_path": _rel(config, root), "written": False, "faber_config": hooks.name},
+                  warnings=warnings)
 
 
 def _rel(path: Path, root: Path) -> str:
