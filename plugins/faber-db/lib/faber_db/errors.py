@@ -106,3 +106,14 @@ class FaberError(Exception):
     @property
     def exit_code(self) -> int:
         return ERROR_CODES[self.code].exit_code
+
+
+def markdown_table() -> str:
+    """The error-code table of the README (kept equal by a test; `python -m faber_db.errors` prints it)."""
+    rows = ["| code | exit | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{code}` | {spec.exit_code} | {spec.summary} |" for code, spec in ERROR_CODES.items()]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -32,8 +32,12 @@ def _mark(status: str) -> str:
 
 
 def render_result(result: Result) -> str:
+    return render_dict(result.to_dict())
+
+
+def render_dict(data: dict[str, Any]) -> str:
+    """Render a result given as its JSON data (what the CLI printed)."""
     env = _environment()
-    data = result.to_dict()
-    name = f"{result.operation}.txt.j2"
+    name = f"{data['operation']}.txt.j2"
     template = env.get_template(name if (_TEMPLATES / name).is_file() else "result.txt.j2")
     return str(template.render(r=data, details=data.get("details") or {})).rstrip()
