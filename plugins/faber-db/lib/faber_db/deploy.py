@@ -137,9 +137,11 @@ def _connect_and_read(target: Target, options: MigrateOptions, steps: Steps, det
         state = compute_state(target.handler.local_migrations(), target.handler.applied_migrations(db))
         history = check_history(state)
         details.health.append(history)
-        if options.skip_health_check:
-            step.status, step.message = "skipped", f"--skip-health-check ({history.message})"
-            warnings.append("The pre-deployment health check was skipped on request.")
+        configured_off = not (target.env.health_checks and target.loaded.config.safety.health_check_before_deploy)
+        if options.skip_health_check or configured_off:
+            why = "--skip-health-check" if options.skip_health_check else "turned off in the config"
+            step.status, step.message = "skipped", f"{why} ({history.message})"
+            warnings.append(f"The pre-deployment health check was skipped ({why}).")
         elif history.status == "fail":
             db.close()
             code = "FAILED_MIGRATION_PRESENT" if state.failed else "MODIFIED_MIGRATION"
@@ -201,8 +203,12 @@ def _apply(target: Target, options: MigrateOptions, steps: Steps, details: Migra
             return Result(status="warning" if warnings else "success", operation="migrate",
                           environment=target.name, message=f"{target.name} is up to date; nothing to apply",
                           details=details, warnings=warnings)
-        _approve(target, options, plan, steps)
-        backup = _backup(target, options, plan, state, steps, details, warnings)
+        try:
+            _approve(target, options, plan, steps)
+            backup = _backup(target, options, plan, state, steps, details, warnings)
+        except FaberError as error:  # a refused (or failed) attempt to change the database is audited too
+            _audit(target, options, plan, details, _failure(error, target.name, details, warnings))
+            raise
         _write_journal(root, target.name, {"pid": os.getpid(), "plan_id": plan.plan_id,
                                            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                            "applied_before": state.applied,
@@ -460,7 +466,8 @@ def _audit(target: Target, options: MigrateOptions, plan: Plan, details: Migrate
     record_audit(target, Steps(details.steps), result, {
         "operation": "migrate", "plan_id": plan.plan_id, "pending": [m.name for m in plan.pending],
         "applied": details.applied, "backup_id": details.backup.id if details.backup else None,
-        "restored": details.restored, "approved": bool(options.approve)})
+        "restored": details.restored, "approved": bool(options.approve),
+        "error": result.errors[0].code if result.errors else None})
 
 
 def _failure(error: FaberError, environment: str | None, details: MigrateDetails, warnings: list[str]) -> Result:
