@@ -12,10 +12,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 from faber import run_faber
-from harness import PrismaProject
-
 from faber_db import schema as schema_module
 from faber_db.errors import ERROR_CODES, markdown_table
+from harness import PrismaProject
 
 REPO = Path(__file__).resolve().parents[1]
 
