@@ -63,6 +63,14 @@ _APPROVAL_SEVERITY = _SEVERITY_ORDER["medium"]
 # --- the public API ----------------------------------------------------------------------------
 
 
+def preload(provider: str) -> None:
+    """Import the parser for `provider` now (callers run this in a thread while Prisma works)."""
+    if provider == "postgresql":
+        import pglast  # noqa: F401
+    else:
+        import sqlglot.dialects.sqlite  # noqa: F401
+
+
 def analyze_sql(
     sql: str, provider: str, *, migration: str | None = None, history: Sequence[str] = ()
 ) -> list[Finding]:

@@ -18,7 +18,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from faber_db.errors import FaberError
 from faber_db.handlers.base import AppliedMigration, LocalMigration, SchemaDiff
@@ -27,6 +27,19 @@ from faber_db.redact import redact
 if TYPE_CHECKING:
     from faber_db.config import LoadedConfig
     from faber_db.database import Database
+
+class _LazyPattern:
+    """A regex compiled on first use: `faber-db status` never needs most of them."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return getattr(self._compiled, name)
+
 
 HISTORY_TABLE = "_prisma_migrations"
 MIGRATION_FILE = "migration.sql"
@@ -51,13 +64,13 @@ PRISMA_ERROR_CODES: dict[str, str] = {
     "P3018": "MIGRATION_FAILED",  # a migration failed to apply
 }
 
-_DATASOURCE = re.compile(r"datasource\s+\w+\s*\{(?P<body>[^}]*)\}", re.S)
-_PROVIDER = re.compile(r"^\s*provider\s*=\s*\"(?P<p>[^\"]+)\"", re.M)
-_ENV_URL = re.compile(r"^\s*(?:url|directUrl|shadowDatabaseUrl)\s*=\s*env\(\s*\"(?P<v>[^\"]+)\"\s*\)", re.M)
-_CONFIG_ENV = re.compile(r"env\(\s*[\"'](?P<v>[A-Z0-9_]+)[\"']\s*\)|process\.env\.(?P<w>[A-Z0-9_]+)")
-_CONFIG_MIGRATIONS = re.compile(r"migrations\s*:\s*\{[^}]*?path\s*:\s*[\"'](?P<p>[^\"']+)[\"']", re.S)
-_CONFIG_SCHEMA = re.compile(r"\bschema\s*:\s*[\"'](?P<p>[^\"']+)[\"']")
-_PCODE = re.compile(r"\b(P[1-3]\d{3})\b")
+_DATASOURCE = _LazyPattern(r"datasource\s+\w+\s*\{(?P<body>[^}]*)\}", re.S)
+_PROVIDER = _LazyPattern(r"^\s*provider\s*=\s*\"(?P<p>[^\"]+)\"", re.M)
+_ENV_URL = _LazyPattern(r"^\s*(?:url|directUrl|shadowDatabaseUrl)\s*=\s*env\(\s*\"(?P<v>[^\"]+)\"\s*\)", re.M)
+_CONFIG_ENV = _LazyPattern(r"env\(\s*[\"'](?P<v>[A-Z0-9_]+)[\"']\s*\)|process\.env\.(?P<w>[A-Z0-9_]+)")
+_CONFIG_MIGRATIONS = _LazyPattern(r"migrations\s*:\s*\{[^}]*?path\s*:\s*[\"'](?P<p>[^\"']+)[\"']", re.S)
+_CONFIG_SCHEMA = _LazyPattern(r"\bschema\s*:\s*[\"'](?P<p>[^\"']+)[\"']")
+_PCODE = _LazyPattern(r"\b(P[1-3]\d{3})\b")
 _PROVIDERS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
 CONFIG_FILE_NAMES = ("prisma.config.ts", "prisma.config.mts", "prisma.config.js", ".config/prisma.ts")
 
@@ -139,13 +152,13 @@ def detect_project(root: Path) -> DetectedProject:
                            config_file=config_file)
 
 
-_ADAPTER_MODE = re.compile(r"\badapter\s*[:(]")
-_SCHEMA_ERROR_LINE = re.compile(r"schema\.prisma:(\d+)")
+_ADAPTER_MODE = _LazyPattern(r"\badapter\s*[:(]")
+_SCHEMA_ERROR_LINE = _LazyPattern(r"schema\.prisma:(\d+)")
 EMPTY_MIGRATION = "-- This is an empty migration."
 
 
-_STEP_COMMENT = re.compile(r"^-- (?P<kind>[A-Z][A-Za-z]+)\s*$")
-_STEP_TARGET = re.compile(
+_STEP_COMMENT = _LazyPattern(r"^-- (?P<kind>[A-Z][A-Za-z]+)\s*$")
+_STEP_TARGET = _LazyPattern(
     r'(?:TABLE|INDEX|TYPE|ON|SCHEMA|EXTENSION)\s+(?:IF (?:NOT )?EXISTS\s+)?(?:"[^"]+"\.)?"(?P<name>[^"]+)"')
 
 
