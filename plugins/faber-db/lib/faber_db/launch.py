@@ -52,8 +52,15 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def keep_bytecode_out_of_plugin() -> None:
+    """Compiled bytecode goes under the state dir: nothing is ever written inside the plugin root."""
+    sys.pycache_prefix = str(_state_dir() / "pycache")
+    sys.dont_write_bytecode = False
+
+
 def ensure_runtime() -> None:
     """Return when dependencies import; otherwise build the venv (once) and re-exec into it."""
+    keep_bytecode_out_of_plugin()
     if dependencies_present():
         return
     if os.environ.get(_GUARD):
@@ -75,6 +82,7 @@ def ensure_runtime() -> None:
         (venv / ".complete").write_text("ok\n")
     env = dict(os.environ)
     env[_GUARD] = "1"
+    env["PYTHONPYCACHEPREFIX"] = str(_state_dir() / "pycache")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(LIB_DIR), env.get("PYTHONPATH", "")) if p)
     argv = list(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
     os.execve(str(python), [str(python), *argv[1:]], env)

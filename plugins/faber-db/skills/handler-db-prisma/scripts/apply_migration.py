@@ -12,6 +12,7 @@ restored), 2 bad input, 3 refused (approval missing, plan changed, destructive, 
 import sys
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # until launch.py points bytecode at the state dir
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "lib"))
 from faber_db.launch import run_command
 

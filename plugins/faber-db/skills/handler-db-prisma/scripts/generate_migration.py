@@ -10,6 +10,7 @@ Exit codes: 0 generated / nothing to do, 1 Prisma failed, 2 bad input (name, sch
 import sys
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # until launch.py points bytecode at the state dir
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "lib"))
 from faber_db.launch import run_command
 

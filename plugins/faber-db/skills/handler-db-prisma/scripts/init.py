@@ -8,6 +8,7 @@ Exit codes: 0 written, 2 no Prisma schema, unsupported provider, or a config exi
 import sys
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # until launch.py points bytecode at the state dir
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "lib"))
 from faber_db.launch import run_command
 

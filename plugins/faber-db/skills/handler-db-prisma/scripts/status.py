@@ -10,6 +10,7 @@ missing_locally). Exit codes: 0 read (see details.up_to_date), 1 the database co
 import sys
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # until launch.py points bytecode at the state dir
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "lib"))
 from faber_db.launch import run_command
 
