@@ -98,16 +98,7 @@ CASES = [
 ]
 
 
-# Known bugs, reported: these errors come without a hint (deploy.py's parameter validation).
-NO_HINT_YET = {"contradicting-flags", "negative-timeout"}
-NO_HINT_REASON = "migrate's INVALID_ARGUMENT errors (--skip-backup with --backup, --timeout <= 0) have no hint"
-
-
-@pytest.mark.parametrize("case", [
-    pytest.param(c, id=c.id, marks=pytest.mark.xfail(strict=True, reason=NO_HINT_REASON))
-    if c.id in NO_HINT_YET else pytest.param(c, id=c.id)
-    for c in CASES
-])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
 def test_bad_input(tmp_path: Path, case: Case) -> None:
     root = tmp_path / "app"
     root.mkdir()

@@ -155,7 +155,8 @@ def take_snapshot(db: Database) -> DataSnapshot:
         schema = db.target.schema if isinstance(db, PostgresDatabase) else "public"
         _pg_pin_session(db)
         return _pg_snapshot(db, schema)
-    raise FaberError("PROVIDER_UNSUPPORTED", f"Provider {db.provider!r} is not supported yet")
+    raise FaberError("PROVIDER_UNSUPPORTED", f"Provider {db.provider!r} is not supported yet",
+                         "faber-db backs up sqlite and postgresql.")
 
 
 def _qi(name: str) -> str:
@@ -306,7 +307,8 @@ class BackupManifest:
 
 def _env_dir(backup_dir: Path, environment: str) -> Path:
     if not environment or "/" in environment or "\\" in environment or environment in (".", ".."):
-        raise FaberError("INVALID_ARGUMENT", f"Unusable environment name {environment!r} for a backup folder")
+        raise FaberError("INVALID_ARGUMENT", f"Unusable environment name {environment!r} for a backup folder",
+                         "Use an environment name from the config.")
     return backup_dir / environment
 
 
@@ -526,7 +528,8 @@ class _ReadonlySqlite:
         try:
             return [tuple(r) for r in self.connection.execute(sql, tuple(params)).fetchall()]
         except sqlite3.DatabaseError as exc:
-            raise FaberError("DATABASE_ERROR", f"{self.label}: {exc}") from None
+            raise FaberError("DATABASE_ERROR", f"{self.label}: {exc}",
+                             "Check that the backup file is a SQLite database.") from None
 
     def close(self) -> None:
         self.connection.close()
@@ -831,7 +834,8 @@ def restore_backup(
             )
         snap = _pg_restore(path, target, progress)
     else:
-        raise FaberError("PROVIDER_UNSUPPORTED", f"Provider {manifest.provider!r} is not supported yet")
+        raise FaberError("PROVIDER_UNSUPPORTED", f"Provider {manifest.provider!r} is not supported yet",
+                         "faber-db restores sqlite and postgresql backups.")
     differences = diff_snapshots(manifest.snapshot, snap)
     if differences:
         raise FaberError(

@@ -201,7 +201,8 @@ def load_config(project_root: Path | None = None) -> LoadedConfig:
             "Run `faber-db init` in the project (or set FABER_DB_CONFIG to the config file).",
         ) from None
     except OSError as exc:
-        raise FaberError("CONFIG_INVALID", f"Cannot read {_display(path, root)}: {exc.strerror}") from None
+        raise FaberError("CONFIG_INVALID", f"Cannot read {_display(path, root)}: {exc.strerror}",
+                         "Check the file's permissions.") from None
     return LoadedConfig(parse_config_bytes(raw_bytes, path.suffix, _display(path, root)), path, root)
 
 
@@ -235,7 +236,8 @@ def _parse_raw(raw_bytes: bytes, suffix: str, label: str) -> dict[str, Any]:
             "Fix the syntax at the position shown, or re-create it with `faber-db init --force`.",
         ) from None
     if not isinstance(data, dict):
-        raise FaberError("CONFIG_INVALID", f"{label} must hold a table/object at the top level")
+        raise FaberError("CONFIG_INVALID", f"{label} must hold a table/object at the top level",
+                         "Re-create it with `faber-db init --force`.")
     return data
 
 
@@ -257,7 +259,8 @@ def validate_config_dict(data: dict[str, Any], label: str) -> FaberConfig:
             details={"key": key, "problems": [_problem(e) for e in exc.errors()]},
         ) from None
     if not config.environments:
-        raise FaberError("CONFIG_INVALID", f"{label}: environments: at least one environment is needed")
+        raise FaberError("CONFIG_INVALID", f"{label}: environments: at least one environment is needed",
+                         "Add [environments.dev] with url_env = \"DEV_DATABASE_URL\".")
     _check_aliases(config, label)
     return config
 
@@ -281,6 +284,7 @@ def _check_aliases(config: FaberConfig, label: str) -> None:
                 raise FaberError(
                     "CONFIG_INVALID",
                     f"{label}: environments.{name}: name or alias {alias!r} is also used by {seen[alias]!r}",
+                    "Give each environment names and aliases of its own.",
                 )
             seen[alias] = name
 
@@ -335,7 +339,8 @@ def legacy_json_to_config_dict(data: dict[str, Any], label: str) -> dict[str, An
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise FaberError("CONFIG_INVALID", f"{label}: {key}: must be an object")
+            raise FaberError("CONFIG_INVALID", f"{label}: {key}: must be an object",
+                             f"Make `{key}` a JSON object.")
         return value
 
     def reject_unknown(obj: dict[str, Any], known: set[str], prefix: str) -> None:

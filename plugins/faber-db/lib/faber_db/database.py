@@ -77,7 +77,8 @@ def parse_sqlite_url(url: str, relative_to: Path) -> SqliteTarget:
     if raw.startswith("//"):
         raw = raw[2:]
     if not raw:
-        raise FaberError("DATABASE_URL_INVALID", "The SQLite URL names no file")
+        raise FaberError("DATABASE_URL_INVALID", "The SQLite URL names no file",
+                         "Use file:/absolute/path/dev.db or file:./dev.db.")
     path = Path(unquote(raw))
     return SqliteTarget(path if path.is_absolute() else (relative_to / path).resolve())
 
@@ -152,13 +153,15 @@ class SqliteDatabase:
         try:
             self._conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         except sqlite3.Error as exc:
-            raise FaberError("DATABASE_UNREACHABLE", f"Cannot open {self.label}: {exc}") from None
+            raise FaberError("DATABASE_UNREACHABLE", f"Cannot open {self.label}: {exc}",
+                             "Check the file's path and permissions.") from None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         try:
             return [tuple(r) for r in self._conn.execute(sql, tuple(params)).fetchall()]
         except sqlite3.DatabaseError as exc:
-            raise FaberError("DATABASE_ERROR", f"{self.label}: {exc}") from None
+            raise FaberError("DATABASE_ERROR", f"{self.label}: {exc}",
+                             "The database rejected faber-db's query; is it a SQLite database?") from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.query(sql, params)
@@ -239,7 +242,8 @@ class PostgresDatabase:
         try:
             rows = self._conn.run(sql, **named)
         except Exception as exc:
-            raise FaberError("DATABASE_ERROR", f"{self.label}: {redact(_pg_message(exc))}") from None
+            raise FaberError("DATABASE_ERROR", f"{self.label}: {redact(_pg_message(exc))}",
+                             "Check the role's privileges on this database.") from None
         return [tuple(r) for r in rows or []]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:

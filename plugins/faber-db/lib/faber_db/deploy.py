@@ -105,9 +105,11 @@ def migrate(ctx: Context, options: MigrateOptions) -> Result:
     try:
         with steps.run("validate_parameters"):
             if options.skip_backup and options.force_backup:
-                raise FaberError("INVALID_ARGUMENT", "--skip-backup and --backup contradict each other")
+                raise FaberError("INVALID_ARGUMENT", "--skip-backup and --backup contradict each other",
+                                 "Pass one of them (or neither: the environment's backup policy decides).")
             if options.timeout is not None and options.timeout <= 0:
-                raise FaberError("INVALID_ARGUMENT", "--timeout must be a positive number of seconds")
+                raise FaberError("INVALID_ARGUMENT", "--timeout must be a positive number of seconds",
+                                 "e.g. --timeout 300, or leave it out for prisma.timeout_seconds.")
         with steps.run("working_directory") as step:
             root = ctx.project_root()
             details.project = str(root)

@@ -85,13 +85,13 @@ ERROR_CODES: dict[str, ErrorSpec] = {
 
 
 class FaberError(Exception):
-    """An error a user can act on: a stable code, a message and a hint."""
+    """An error a user can act on: a stable code, a message and a hint (required: every error says what to do)."""
 
     def __init__(
         self,
         code: str,
         message: str,
-        hint: str = "",
+        hint: str,
         *,
         details: dict[str, object] | None = None,
     ) -> None:

@@ -69,14 +69,17 @@ def merge_hooks(path: Path) -> tuple[dict[str, Any], bool]:
                              "Fix it first; faber-db will not overwrite a file it cannot read.") from None
     workflow = data.setdefault("workflow", {})
     if not isinstance(workflow, dict):
-        raise FaberError("CONFIG_INVALID", f"{FABER_CONFIG}: workflow must be a table")
+        raise FaberError("CONFIG_INVALID", f"{FABER_CONFIG}: workflow must be a table",
+                         "Make [workflow] a TOML table, then run init --faber again.")
     for phase, (key, commands) in HOOKS.items():
         table = workflow.setdefault(phase, {})
         if not isinstance(table, dict):
-            raise FaberError("CONFIG_INVALID", f"{FABER_CONFIG}: workflow.{phase} must be a table")
+            raise FaberError("CONFIG_INVALID", f"{FABER_CONFIG}: workflow.{phase} must be a table",
+                             f"Make [workflow.{phase}] a TOML table.")
         existing = table.get(key, [])
         if not isinstance(existing, list):
-            raise FaberError("CONFIG_INVALID", f"{FABER_CONFIG}: workflow.{phase}.{key} must be a list")
+            raise FaberError("CONFIG_INVALID", f"{FABER_CONFIG}: workflow.{phase}.{key} must be a list",
+                             f"Make {key} a list of command strings.")
         table[key] = existing + [c for c in commands if c not in existing]
     return data, had_comments
 

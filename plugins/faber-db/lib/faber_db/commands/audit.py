@@ -45,7 +45,7 @@ def _since(value: str | None) -> datetime | None:
 
 def run(ctx: Context, args: argparse.Namespace) -> Result:
     if args.limit < 1:
-        raise FaberError("INVALID_ARGUMENT", "--limit must be at least 1")
+        raise FaberError("INVALID_ARGUMENT", "--limit must be at least 1", "e.g. --limit 20")
     loaded = ctx.load()
     environment = loaded.environment(args.environment)[0] if args.environment else None
     since = _since(args.since)

@@ -48,7 +48,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         raise FaberError("INVALID_ARGUMENT", f"Unknown check(s): {', '.join(unknown) or '(none given)'}",
                          f"Use a comma-separated subset of: {', '.join(ALL_CHECKS)}")
     if args.timeout <= 0:
-        raise FaberError("INVALID_ARGUMENT", "--timeout must be positive")
+        raise FaberError("INVALID_ARGUMENT", "--timeout must be positive", "e.g. --timeout 5")
     target = ctx.target(args.environment)
     checks: list[Check] = []
     connectivity, db = connect_checked(target, timeout=args.timeout)

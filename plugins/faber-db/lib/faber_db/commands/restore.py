@@ -54,7 +54,8 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         manifest = load_manifest(directory, target.name, args.backup_id)
         if manifest.provider != target.provider:
             raise FaberError("INVALID_ARGUMENT", f"Backup {manifest.id} is a {manifest.provider} backup; "
-                             f"{target.name} is {target.provider}")
+                             f"{target.name} is {target.provider}",
+                             f"Pick a backup of {target.name} from `faber-db backups {target.name}`.")
         check_integrity(manifest, directory)
         step.message = f"{manifest.id}: sha256 matches its manifest"
     plan_id = plan_hash(target.name, database_identity(target.provider, target.url, target.handler.schema_dir),

@@ -72,9 +72,10 @@ def _select(state: MigrationState, last: int | None, to: str | None) -> list[str
         return list(reversed(applied[applied.index(to) + 1:]))
     count = 1 if last is None else last
     if count < 1:
-        raise FaberError("INVALID_ARGUMENT", "--last must be at least 1")
+        raise FaberError("INVALID_ARGUMENT", "--last must be at least 1", "e.g. --last 1 for the newest migration")
     if count > len(applied):
-        raise FaberError("INVALID_ARGUMENT", f"--last {count}, but only {len(applied)} migration(s) are applied")
+        raise FaberError("INVALID_ARGUMENT", f"--last {count}, but only {len(applied)} migration(s) are applied",
+                         f"Use --last {max(len(applied), 1)} or fewer (see `faber-db status`).")
     return list(reversed(applied[-count:]))
 
 
