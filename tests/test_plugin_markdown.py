@@ -27,10 +27,11 @@ ALL_MARKDOWN = sorted({*COMMANDS, *PLUGIN.glob("skills/**/*.md"), *AGENTS})
 PENDING_SCRIPTS: frozenset[str] = frozenset()
 PENDING_FLAGS: frozenset[tuple[str, str]] = frozenset()  # (script, flag) pairs still being built
 
-EXPECTED_COMMANDS = {"migrate", "generate-migration", "init", "status", "backup", "rollback", "restore",
+EXPECTED_COMMANDS = {"migrate", "generate-migration", "init", "status", "backup", "rollback", "restore", "audit",
                      "health-check", "db-create"}
 MANUAL_ONLY = {"migrate", "rollback", "restore"}  # disable-model-invocation: true
 EXPECTED_SKILLS = {"migration-deployer", "handler-db-prisma", "migration-generator", "backup-manager",
+                   "faber-coordinator",
                    "health-checker", "safety-validator", "db-initializer"}
 
 _SCRIPT = r"skills/[a-z0-9-]+/scripts/[A-Za-z0-9_-]+\.py"
