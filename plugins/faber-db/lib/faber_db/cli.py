@@ -99,7 +99,7 @@ def _peek_format(argv: list[str]) -> str | None:
 
 
 def _log_crash(exc: BaseException) -> None:
-    from faber_db.config import state_dir
+    from faber_db.launch import state_dir
     from faber_db.redact import redact
 
     text = redact("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from faber_db import __version__
 from faber_db.errors import FaberError
+from faber_db.launch import state_dir
 from faber_db.redact import register_url
 
 if sys.version_info >= (3, 11):
@@ -440,15 +441,6 @@ def config_to_toml_dict(config: FaberConfig) -> dict[str, Any]:
 
 
 # --- cache ---------------------------------------------------------------------------------------
-
-
-def state_dir() -> Path:
-    """Where faber-db keeps its own state: ${CLAUDE_PLUGIN_DATA}, else the user cache dir."""
-    base = os.environ.get("CLAUDE_PLUGIN_DATA")
-    if base:
-        return Path(base)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "faber-db"
 
 
 def _module_stamp() -> bytes:

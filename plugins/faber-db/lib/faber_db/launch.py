@@ -23,7 +23,8 @@ _NEEDED = ("pydantic", "jinja2", "tomli_w", "pg8000")
 _GUARD = "FABER_DB_BOOTSTRAPPED"
 
 
-def _state_dir() -> Path:
+def state_dir() -> Path:
+    """Where faber-db keeps its own state: ${CLAUDE_PLUGIN_DATA}, else the user cache dir."""
     base = os.environ.get("CLAUDE_PLUGIN_DATA")
     if base:
         return Path(base)
@@ -37,7 +38,7 @@ def dependencies_present() -> bool:
 
 def venv_dir() -> Path:
     key = hashlib.sha256(REQUIREMENTS.read_bytes() + sys.version.encode()).hexdigest()[:12]
-    return _state_dir() / f"venv-{key}"
+    return state_dir() / f"venv-{key}"
 
 
 def _fail(message: str) -> None:
@@ -54,7 +55,7 @@ def _fail(message: str) -> None:
 
 def keep_bytecode_out_of_plugin() -> None:
     """Compiled bytecode goes under the state dir: nothing is ever written inside the plugin root."""
-    sys.pycache_prefix = str(_state_dir() / "pycache")
+    sys.pycache_prefix = str(state_dir() / "pycache")
     sys.dont_write_bytecode = False
 
 
@@ -82,7 +83,7 @@ def ensure_runtime() -> None:
         (venv / ".complete").write_text("ok\n")
     env = dict(os.environ)
     env[_GUARD] = "1"
-    env["PYTHONPYCACHEPREFIX"] = str(_state_dir() / "pycache")
+    env["PYTHONPYCACHEPREFIX"] = str(state_dir() / "pycache")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(LIB_DIR), env.get("PYTHONPATH", "")) if p)
     argv = list(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
     os.execve(str(python), [str(python), *argv[1:]], env)

@@ -532,7 +532,10 @@ class PrismaHandler:
         output = (result.stderr + "\n" + result.stdout).strip()
         pcode = next(iter(_PCODE.findall(output)), None)
         code = PRISMA_ERROR_CODES.get(pcode or "", "PRISMA_FAILED")
-        if code == "PRISMA_FAILED" and re.search(r"Can't reach database server|ECONNREFUSED", output):
+        # driver adapters report connection problems without a P-code
+        if code == "PRISMA_FAILED" and re.search(
+                r"Can't reach database server|ECONNREFUSED|ENOTFOUND|password authentication failed|"
+                r"[Aa]uthentication failed|database \S+ does not exist|SQLITE_CANTOPEN", output):
             code = "DATABASE_UNREACHABLE"
         tail = "\n".join(output.splitlines()[-25:])
         return FaberError(
