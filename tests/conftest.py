@@ -22,6 +22,7 @@ from harness import (
     make_project,
     pg_template,
 )
+from lifecycle import Lifecycle, created_databases, make_lifecycle
 
 INIT_MIGRATION = "20240101000000_init"
 
@@ -128,3 +129,29 @@ def pg_deployed_project(
         yield attach_pg(project, pg_server, dbname)
     finally:
         pg_server.drop_database(dbname)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def lifecycle(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Lifecycle]:
+    """A configured project (faber-db init done) on each provider, its init migration NOT yet
+    applied; dev, staging and production each on a database of their own."""
+    project: PrismaProject = request.getfixturevalue(f"{'sqlite' if request.param == 'sqlite' else 'pg'}_project")
+    server = request.getfixturevalue("pg_server") if request.param == "postgresql" else None
+    life = make_lifecycle(project, tmp_path, server)
+    try:
+        yield life
+    finally:
+        if server is not None:
+            for name in created_databases(life):
+                server.drop_database(name)
+
+
+@pytest.fixture
+def pg_lifecycle(pg_project: PrismaProject, pg_server: PostgresServer, tmp_path: Path) -> Iterator[Lifecycle]:
+    """The PostgreSQL side of `lifecycle` alone, for PostgreSQL-only behaviour."""
+    life = make_lifecycle(pg_project, tmp_path, pg_server)
+    try:
+        yield life
+    finally:
+        for name in created_databases(life):
+            pg_server.drop_database(name)

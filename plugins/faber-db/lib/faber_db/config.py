@@ -229,11 +229,12 @@ def _parse_raw(raw_bytes: bytes, suffix: str, label: str) -> dict[str, Any]:
         raise FaberError("CONFIG_INVALID", f"{label} is not UTF-8 text", "Rewrite the file as UTF-8.") from None
     try:
         data = json.loads(text) if suffix == ".json" else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
+    except (ValueError, tomllib.TOMLDecodeError, RecursionError) as exc:
         kind = "JSON" if suffix == ".json" else "TOML"
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise FaberError(
             "CONFIG_INVALID",
-            f"{label} is not valid {kind}: {exc}",
+            f"{label} is not valid {kind}: {why}",
             "Fix the syntax at the position shown, or re-create it with `faber-db init --force`.",
         ) from None
     if not isinstance(data, dict):
@@ -277,10 +278,27 @@ def _config_hint(key: str, error_type: str) -> str:
     return f"Set `{key}` to a value of the type shown, or delete it to use the default."
 
 
+def _usable_name(name: str) -> bool:
+    """An environment name ends up in file names (locks, journal, backup folders): never a path."""
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate (possible in JSON)
+        return False
+    return 0 < size <= 100 and bool(name.strip()) and name not in (".", "..") and not any(c in name for c in "/\\\0")
+
+
 def _check_aliases(config: FaberConfig, label: str) -> None:
     seen: dict[str, str] = {}
     for name, env in config.environments.items():
         for alias in (name, *env.aliases):
+            # the name becomes part of file names (locks, journal, backups): never a path
+            if not _usable_name(alias):
+                raise FaberError(
+                    "CONFIG_INVALID",
+                    f"{label}: environments.{name}: unusable environment name or alias {alias!r}",
+                    "Use a plain name such as dev, staging or production (no slashes, not . or .., "
+                    "at most 100 bytes).",
+                )
             if alias in seen and seen[alias] != name:
                 raise FaberError(
                     "CONFIG_INVALID",

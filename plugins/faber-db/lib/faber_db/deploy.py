@@ -215,9 +215,19 @@ def _apply(target: Target, options: MigrateOptions, steps: Steps, details: Migra
                                            "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                                            "applied_before": state.applied,
                                            "backup_id": backup.id if backup else None})
-    ok = _deploy(target, options, plan, backup, steps, details, warnings)
-    if ok:
-        _after_deploy(target, steps, details, warnings)
+    try:
+        ok = _deploy(target, options, plan, backup, steps, details, warnings)
+        if ok:
+            _after_deploy(target, steps, details, warnings)
+    except FaberError as error:
+        # The database went away (or did not verify) after Prisma ran: the journal stays so the next
+        # run checks the database; the attempt is audited and the backup taken before it is named.
+        if backup is not None:
+            error.hint = (f"{error.hint} The deploy of plan {plan.plan_id} was interrupted: once the database "
+                          f"is back, `faber-db status {target.name}` shows what was applied; the backup taken "
+                          f"before it is {backup.id} (`faber-db restore {target.name} --from {backup.id}`).").strip()
+        _audit(target, options, plan, details, _failure(error, target.name, details, warnings))
+        raise
     _clear_journal(root, target.name)
     result = _outcome(target, plan, details, warnings, ok)
     _audit(target, options, plan, details, result)

@@ -112,8 +112,15 @@ def check_performance(db: Database) -> Check:
             problems.append(f"{data['blocked_locks']} lock request(s) waiting")
         if data["connections"] > 0.9 * max_connections:
             problems.append(f"{data['connections']} of {max_connections} connections in use")
-    size_mb = data["size_bytes"] / 1024 / 1024
-    message = f"{size_mb:.1f} MB" + (f", {data['connections']} connection(s)" if "connections" in data else "")
+    message = _size(data["size_bytes"]) + (f", {data['connections']} connection(s)" if "connections" in data else "")
     if problems:
         return Check("performance", "warn", "; ".join(problems), _ms(start), data)
     return Check("performance", "pass", message, _ms(start), data)
+
+
+def _size(size: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"  # pragma: no cover

@@ -51,15 +51,30 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
             break
     last = results[-1]
     if last.status == "failure":
-        approval = last.errors and last.errors[0].code in ("APPROVAL_REQUIRED", "DESTRUCTIVE_CHANGE")
+        approval = bool(last.errors) and last.errors[0].code in ("APPROVAL_REQUIRED", "DESTRUCTIVE_CHANGE")
         message = (f"{args.phase}: waiting for approval: {last.message}" if approval
                    else f"{args.phase} stopped at `faber-db {details.stopped_at}`: {last.message}")
+        fixes = last.suggested_fixes
+        plan_id = _plan_id(details)
+        if approval and plan_id:
+            # the phase is what the person re-runs, with the plan they approved
+            flags = " --allow-destructive" if last.errors[0].code == "DESTRUCTIVE_CHANGE" else ""
+            fixes = [f"faber-db faber {args.phase} --approve {plan_id}{flags}"]
         return Result(status="failure", operation="faber", environment=last.environment, message=message,
                       details=details, warnings=[w for r in results for w in r.warnings],
                       errors=[ErrorInfo(e.code, e.message, e.hint) for e in last.errors],
-                      suggested_fixes=last.suggested_fixes)
+                      suggested_fixes=fixes)
     warned = any(r.status == "warning" for r in results)
     return Result(status="warning" if warned else "success", operation="faber", environment=last.environment,
-                  message=f"{args.phase}: " + "; ".join(r.message for r in results), details=details,
+                  message=f"{args.phase}: {last.message}", details=details,
                   warnings=[w for r in results for w in r.warnings],
                   suggested_fixes=[f for r in results for f in r.suggested_fixes][-3:])
+
+
+def _plan_id(details: PhaseDetails) -> str | None:
+    """The plan id the phase's dry run (or refused apply) reported, if any."""
+    for step in reversed(details.steps):
+        plan = (step.get("details") or {}).get("plan") if isinstance(step.get("details"), dict) else None
+        if isinstance(plan, dict) and plan.get("plan_id"):
+            return str(plan["plan_id"])
+    return None

@@ -67,7 +67,8 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         fixes.append(f"Preview with `faber-db migrate {target.name} --dry-run`, then apply.")
 
     if state.up_to_date:
-        message = f"{target.name} is up to date ({len(state.applied)} migrations applied)"
+        count = len(state.applied)
+        message = f"{target.name} is up to date ({count} migration{'' if count == 1 else 's'} applied)"
     else:
         parts = [f"{len(v)} {k}" for k, v in (("pending", state.pending), ("failed", state.failed),
                                                ("modified", state.modified),
