@@ -131,7 +131,8 @@ def migrate(ctx: Context, options: MigrateOptions) -> Result:
 def _connect_and_read(target: Target, options: MigrateOptions, steps: Steps, details: MigrateDetails,
                       warnings: list[str]) -> tuple[Database, MigrationState]:
     with steps.run("pre_deployment_health_check") as step:
-        check, db = connect_checked(target, create=target.provider == "sqlite")
+        # a dry run never creates a SQLite file; an apply does (as prisma migrate deploy would)
+        check, db = connect_checked(target, create=target.provider == "sqlite" and not options.dry_run)
         details.health.append(check)
         if db is None:
             raise FaberError("DATABASE_UNREACHABLE", check.message,
