@@ -49,6 +49,8 @@ class MigrateDetails:
     restored: bool = False
     restore_verified: bool = False
     failed_migration: str | None = None
+    # migrations that were applied before a later one failed (then restored away: see `restored`)
+    ran_before_failure: list[str] = field(default_factory=list)
     client_generated: bool | None = None
     health: list[Check] = field(default_factory=list)
     prisma_output: str | None = None
@@ -397,6 +399,8 @@ def _recover(target: Target, backup: BackupManifest | None, steps: Steps, detail
                                                               if isinstance(v, (str, int, float, bool))}}}
                 continue
             details.restored = True
+            # what ran before the failure was restored away: nothing of the plan is applied now
+            details.ran_before_failure, details.applied = details.applied, []
             details.restore_verified = True
             step.message = (f"restored {backup.id}; row counts, content checksums and schema match the "
                             "pre-deploy snapshot")

@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -391,7 +392,8 @@ class PrismaHandler:
                 processes.append(subprocess.Popen(
                     [*self.cli(), *args], cwd=self.root, env={**env, **own},
                     stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True))
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                    preexec_fn=_die_with_parent))
             results = []
             for args, process in zip(runs, processes, strict=True):
                 stdout, stderr = process.communicate(stdin_text, timeout=limit)
@@ -461,7 +463,8 @@ class PrismaHandler:
         try:
             process = subprocess.Popen(argv, cwd=self.root, env=self.child_env(database_url),
                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                                       stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                                       preexec_fn=_die_with_parent)
         except FileNotFoundError:
             raise FaberError("PRISMA_NOT_FOUND", f"Cannot run {argv[0]!r}",
                              "Install Prisma in the project or fix prisma.command in the config.") from None
@@ -554,6 +557,18 @@ def _hint_for(code: str) -> str:
         "or resolve it (`faber-db rollback` / `prisma migrate resolve`).",
         "MIGRATION_FAILED": "Read prisma_output for the database error; fix the migration SQL.",
     }.get(code, "See prisma_output in the details.")
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: if faber-db is killed (even with -9), the kernel kills Prisma too,
+    so no orphaned `migrate deploy` races the recovery that follows (Linux; elsewhere a no-op)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
