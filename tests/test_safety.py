@@ -443,3 +443,22 @@ def test_lint_continues_past_an_unparseable_statement(use_squawk: bool) -> None:
     sql = 'ALTER TABLE "U" DROPP COLUMN "x";\nCREATE INDEX "U_a_idx" ON "U"("a");\n'
     rules = {(f.rule, f.line) for f in lint_locks(sql, use_squawk=use_squawk)}
     assert ("require-concurrent-index-creation", 2) in rules
+
+
+@pytest.mark.parametrize(("sql", "additive"), [
+    ('CREATE TABLE "T" ("id" INTEGER NOT NULL PRIMARY KEY);\nCREATE INDEX "T_i" ON "T"("id");\n', True),
+    ('CREATE TABLE "P" ("a" INT, CONSTRAINT "f" FOREIGN KEY ("a") REFERENCES "T"("id") '
+     'ON DELETE CASCADE ON UPDATE CASCADE);', True),
+    ('-- DropTable\nCREATE TABLE "T" ("id" INT);', True),  # a comment naming DROP is not a statement
+    ('CREATE UNIQUE INDEX "u" ON "T"("a");', False),
+    ('ALTER TABLE "T" ADD COLUMN "b" TEXT;', False),
+    ('this is not sql', False),  # unknown text is parsed (and reported as unparsed), never waved through
+    ('CREATE TABLE "T" ("id" INT); DELETE FROM "T";', False),
+    ("DO $$ BEGIN EXECUTE 'DROP TABLE x'; END $$;", False),
+])
+def test_plainly_additive_gate_skips_only_creations(sql: str, additive: bool) -> None:
+    from faber_db.safety import plainly_additive
+
+    assert plainly_additive(sql) is additive
+    if sql.startswith(("this is", "DO $$")) or sql.endswith('DELETE FROM "T";'):
+        assert analyze_sql(sql, "postgresql"), "a risky or unknown script must be reported"

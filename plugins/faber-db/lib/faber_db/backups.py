@@ -424,8 +424,15 @@ def create_backup(
     label: str | None = None,
     provider_name: str = "local",
     progress: Progress | None = None,
+    compression: int = 1,
 ) -> BackupManifest:
-    """Take a backup, verify it, write its manifest; BACKUP_FAILED (nothing left behind) otherwise."""
+    """Take a backup, verify it, write its manifest; BACKUP_FAILED (nothing left behind) otherwise.
+
+    `compression`: pg_dump's gzip level (0-9). The default 1 dumps about twice as fast as pg_dump's
+    own default for files a few percent larger: a pre-deploy backup is on the critical path."""
+    if not 0 <= compression <= 9:
+        raise FaberError("CONFIG_INVALID", f"backup.compression: {compression} is not a gzip level",
+                         "Use 0 (none) to 9 (smallest); 1 is the fast default.")
     if provider_name not in SUPPORTED_BACKUP_PROVIDERS:
         raise FaberError(
             "PROVIDER_UNSUPPORTED",
@@ -460,7 +467,7 @@ def create_backup(
             pg_schema = None
         else:
             target = parse_postgres_url(url)
-            snapshot, tools, verification = _pg_backup(target, tmp, progress)
+            snapshot, tools, verification = _pg_backup(target, tmp, progress, compression)
             pg_schema = target.schema
         _fsync(tmp)
         os.replace(tmp, final)
@@ -674,7 +681,7 @@ def _server_major(db: Database) -> int:
     return int(db.query("SHOW server_version_num")[0][0]) // 10000
 
 
-def _pg_backup(target: PostgresTarget, tmp: Path, progress: Progress | None
+def _pg_backup(target: PostgresTarget, tmp: Path, progress: Progress | None, compression: int = 1
                ) -> tuple[DataSnapshot, dict[str, str], str]:
     try:
         db = PostgresDatabase(target)
@@ -689,7 +696,7 @@ def _pg_backup(target: PostgresTarget, tmp: Path, progress: Progress | None
         db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         _pg_pin_session(db)
         snapshot_id = str(db.query("SELECT pg_export_snapshot()")[0][0])
-        argv = [tools.tool("pg_dump"), "--format=custom", f"--snapshot={snapshot_id}",
+        argv = [tools.tool("pg_dump"), "--format=custom", f"--compress={compression}", f"--snapshot={snapshot_id}",
                 f"--schema={_pg_pattern(target.schema)}", f"--file={tmp}", "--no-password"]
         _say(progress, f"pg_dump -Fc of {target.database} (schema {target.schema}) with {tools.version}")
         with _Child(argv, _pg_env(target), timeout=PG_DUMP_TIMEOUT) as dump:

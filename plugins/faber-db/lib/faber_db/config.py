@@ -25,11 +25,6 @@ from faber_db.errors import FaberError
 from faber_db.launch import state_dir
 from faber_db.redact import register_url
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 CONFIG_DIR = Path(".fractary/plugins/faber-db")
 CONFIG_TOML = CONFIG_DIR / "config.toml"
 CONFIG_JSON = CONFIG_DIR / "config.json"
@@ -82,6 +77,8 @@ class BackupConfig:
     directory: str = ".fractary/plugins/faber-db/backups"
     keep_count: int = 10
     keep_days: int = 30
+    # pg_dump's gzip level: 1 is about twice as fast as pg_dump's default for a few percent more bytes
+    compression: int = 1
 
 
 @dataclass(frozen=True)
@@ -227,6 +224,10 @@ def _parse_raw(raw_bytes: bytes, suffix: str, label: str) -> dict[str, Any]:
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError:
         raise FaberError("CONFIG_INVALID", f"{label} is not UTF-8 text", "Rewrite the file as UTF-8.") from None
+    if sys.version_info >= (3, 11):
+        import tomllib  # only on a cache miss
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = json.loads(text) if suffix == ".json" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError, RecursionError) as exc:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -70,6 +69,8 @@ def ensure_runtime() -> None:
     python = venv / "bin" / "python"
     if not (venv / ".complete").is_file():
         sys.stderr.write(f"faber-db: first run, installing dependencies into {venv} …\n")
+        import subprocess
+
         venv.parent.mkdir(parents=True, exist_ok=True)
         steps = [
             [sys.executable, "-m", "venv", "--clear", str(venv)],

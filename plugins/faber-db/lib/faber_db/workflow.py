@@ -105,7 +105,7 @@ def take_backup(target: Target, *, label: str, migrations: list[str]) -> tuple[B
     manifest = create_backup(
         provider=target.provider, url=target.url, schema_dir=target.handler.schema_dir,
         backup_dir=backup_dir(target), environment=target.name, migrations=migrations, label=label,
-        provider_name=config.backup.provider, progress=progress)
+        provider_name=config.backup.provider, progress=progress, compression=config.backup.compression)
     path = backup_dir(target) / target.name / manifest.file
     try:
         shown = str(path.relative_to(target.loaded.project_root))

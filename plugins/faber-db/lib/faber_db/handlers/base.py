@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from faber_db.database import Database
 from faber_db.errors import FaberError
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 @dataclass(frozen=True)

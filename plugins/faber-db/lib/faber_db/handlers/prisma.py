@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,8 @@ from faber_db.handlers.base import AppliedMigration, LocalMigration, SchemaDiff
 from faber_db.redact import redact
 
 if TYPE_CHECKING:
+    import subprocess
+
     from faber_db.config import LoadedConfig
     from faber_db.database import Database
 
@@ -383,6 +384,8 @@ class PrismaHandler:
         """Run Prisma commands side by side, each non-interactive in its own process group, which is
         killed on timeout, Ctrl-C or any error, so no Prisma process outlives faber-db.
         `run_envs`: more variables for each run (same order as `runs`)."""
+        import subprocess
+
         env = {**self.child_env(database_url), **(extra_env or {})}
         limit = timeout if timeout is not None else self.config.prisma.timeout_seconds
         processes: list[subprocess.Popen[str]] = []
@@ -456,6 +459,7 @@ class PrismaHandler:
     def deploy(self, *, database_url: str, timeout: float | None = None,
                on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[str]:
         """`prisma migrate deploy`, streaming its lines (redacted) to `on_line` as they come."""
+        import subprocess
         import threading
 
         limit = timeout if timeout is not None else self.config.prisma.timeout_seconds
@@ -572,6 +576,8 @@ def _die_with_parent() -> None:
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
+    import subprocess
+
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
