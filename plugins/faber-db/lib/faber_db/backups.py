@@ -247,13 +247,17 @@ def _pg_schema_hash(db: Database, schema: str) -> str:
 
 def _pg_snapshot(db: Database, schema: str) -> DataSnapshot:
     snap = DataSnapshot(schema_hash=_pg_schema_hash(db, schema))
-    for name in _pg_tables(db, schema):
-        count, total = db.query(
-            "SELECT count(*), coalesce(sum(hashtextextended((faber_row.*)::text, 0)), 0) "
-            f"FROM ONLY {_qi(schema)}.{_qi(name)} AS faber_row"
-        )[0]
-        snap.tables[name] = int(count)
-        snap.checksums[name] = f"{int(count)}:{int(total)}"
+    names = _pg_tables(db, schema)
+    # one round trip per 100 tables, not one per table (a 50-table schema: 1 query instead of 50)
+    for start in range(0, len(names), 100):
+        chunk = names[start:start + 100]
+        sql = " UNION ALL ".join(
+            f"SELECT {i}, count(*), coalesce(sum(hashtextextended((faber_row.*)::text, 0)), 0) "
+            f"FROM ONLY {_qi(schema)}.{_qi(name)} AS faber_row" for i, name in enumerate(chunk))
+        for index, count, total in db.query(sql):
+            name = chunk[int(index)]
+            snap.tables[name] = int(count)
+            snap.checksums[name] = f"{int(count)}:{int(total)}"
     return snap
 
 

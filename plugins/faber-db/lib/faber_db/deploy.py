@@ -221,7 +221,7 @@ def _apply(target: Target, options: MigrateOptions, steps: Steps, details: Migra
     try:
         ok = _deploy(target, options, plan, backup, steps, details, warnings)
         if ok:
-            _after_deploy(target, steps, details, warnings)
+            _after_deploy(target, plan, steps, details, warnings)
     except FaberError as error:
         # The database went away (or did not verify) after Prisma ran: the journal stays so the next
         # run checks the database; the attempt is audited and the backup taken before it is named.
@@ -336,11 +336,12 @@ def _deploy(target: Target, options: MigrateOptions, plan: Plan, backup: BackupM
             error, output = exc, str(exc.details.get("prisma_output", ""))
             if target.provider == "postgresql":
                 _end_orphaned_sessions(target, time.monotonic() - started, warnings)
+        if error is None:
+            # what was applied is read once, by the verification that follows (same connection)
+            step.message = f"prisma migrate deploy applied the {len(plan.pending)} pending migration(s)"
+            return True
         after = _read_state(target)
         details.applied = [m.name for m in plan.pending if m.name in after.applied]
-        if error is None:
-            step.message = f"applied {len(details.applied)} migration(s)"
-            return True
         details.failed_migration = next((m.name for m in plan.pending if m.name in after.failed), None)
         details.prisma_output = "\n".join(output.splitlines()[-25:])
         details.error_details = {"code": error.code, "message": error.message}
@@ -407,7 +408,7 @@ def _recover(target: Target, backup: BackupManifest | None, steps: Steps, detail
             return
 
 
-def _after_deploy(target: Target, steps: Steps, details: MigrateDetails, warnings: list[str]) -> None:
+def _after_deploy(target: Target, plan: Plan, steps: Steps, details: MigrateDetails, warnings: list[str]) -> None:
     with steps.run("post_deployment_health_check") as step:
         check, db = connect_checked(target)
         details.health.append(check)
@@ -415,10 +416,14 @@ def _after_deploy(target: Target, steps: Steps, details: MigrateDetails, warning
             step.status, step.message = "failed", check.message
             warnings.append(f"Post-deployment health check failed: {check.message}")
         else:
-            db.close()
             step.message = check.message
     with steps.run("verify_all_applied") as step:
-        state = _read_state(target)
+        if db is None:
+            state = _read_state(target)
+        else:
+            with db:  # the health check's connection: one connection for both
+                state = compute_state(target.handler.local_migrations(), target.handler.applied_migrations(db))
+        details.applied = [m.name for m in plan.pending if m.name in state.applied]
         if not state.up_to_date:
             raise FaberError("VERIFY_FAILED",
                              f"After deploy: pending {state.pending_names}, failed {state.failed}, "

@@ -108,11 +108,10 @@ def make_plan(environment: str, database_identity: str, state: MigrationState, p
     applied = set(state.applied)
     history = [m.sql_path.read_text("utf-8", errors="replace") for m in state.local if m.name in applied]
     findings: list[Finding] = analyze_migrations([(m.name, m.sql) for m in pending], provider, history=history)
-    for migration in pending:
-        if provider == "postgresql":
-            from faber_db.safety import lint_locks
+    if provider == "postgresql" and pending:
+        from faber_db.safety import lint_locks_many
 
-            findings += lint_locks(migration.sql, migration=migration.name)
+        findings += lint_locks_many([(m.name, m.sql) for m in pending])
     if db is not None and findings:
         count_rows(findings, db)
     decision = evaluate(findings, rules)

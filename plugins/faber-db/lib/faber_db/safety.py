@@ -78,6 +78,10 @@ _ADDITIVE_START = re.compile(
     r"\s*(CREATE\s+(TABLE|INDEX|TYPE|SEQUENCE|EXTENSION|SCHEMA)\b|COMMENT\s+ON\b|BEGIN\b|COMMIT\b)", re.I)
 
 
+def _creates_only_new_objects(sql: str) -> bool:
+    return plainly_additive(sql) and not re.search(r"\bCREATE\s+(UNIQUE\s+)?INDEX\b", _COMMENTS.sub(" ", sql), re.I)
+
+
 def plainly_additive(sql: str) -> bool:
     """True only for a script every statement of which creates something new (tables, plain
     indexes, types...) and that names nothing risky: such a file cannot lose data, so the parser
@@ -296,6 +300,39 @@ def lint_locks(
     return _fallback_lint(statements, sql, migration)
 
 
+def lint_locks_many(migrations: Sequence[tuple[str, str]], *, pg_version: str | None = None) -> list[Finding]:
+    """`lint_locks` for several migrations `(name, sql)` with ONE squawk run (one process start,
+    not one per file: 50 pending migrations cost ~10 ms, not ~400 ms)."""
+    # New tables, types and sequences lock nothing that exists: only the rest is linted.
+    migrations = [(name, sql) for name, sql in migrations if not _creates_only_new_objects(sql)]
+    if not migrations:
+        return []
+    binary = squawk_path()
+    if binary is None or len(migrations) < 2:
+        return [f for name, sql in migrations for f in lint_locks(sql, migration=name, pg_version=pg_version)]
+    parsed = [(name, sql, _split_postgres(sql)) for name, sql in migrations]
+    with tempfile.TemporaryDirectory(prefix="faber-db-squawk-") as tmp:
+        paths = []
+        for index, (_name, sql, statements) in enumerate(parsed):
+            path = Path(tmp) / f"{index:06d}.sql"
+            path.write_text(_mask_unparsed(sql, statements), encoding="utf-8")
+            paths.append(path)
+        raw = _run_squawk_files(binary, paths, pg_version, cwd=tmp)
+    if raw is None:
+        return [f for name, sql, _ in parsed for f in lint_locks(sql, migration=name, use_squawk=False)]
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for item in raw:
+        by_file.setdefault(Path(str(item.get("file", ""))).name, []).append(item)
+    findings: list[Finding] = []
+    for path, (name, sql, statements) in zip(paths, parsed, strict=True):
+        items = by_file.get(path.name, [])
+        if any(item.get("rule_name") == "syntax-error" for item in items):
+            findings += _fallback_lint(statements, sql, name)
+        else:
+            findings += _squawk_findings(items, sql, statements, name)
+    return findings
+
+
 def _mask_unparsed(sql: str, statements: list[_Stmt]) -> str:
     pieces: list[str] = []
     last = 0
@@ -314,17 +351,22 @@ def _run_squawk(binary: str, sql: str, pg_version: str | None) -> list[dict[str,
     with tempfile.TemporaryDirectory(prefix="faber-db-squawk-") as tmp:
         path = Path(tmp) / "migration.sql"
         path.write_text(sql, encoding="utf-8")
-        # Prisma sends a migration file as one multi-statement query: one implicit transaction.
-        argv = [binary, "--reporter", "json", "--assume-in-transaction"]
-        if pg_version:
-            argv.append(f"--pg-version={pg_version}")
-        argv.append(str(path))
-        try:
-            proc = subprocess.run(
-                argv, cwd=tmp, capture_output=True, text=True, timeout=SQUAWK_TIMEOUT_SECONDS, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
+        return _run_squawk_files(binary, [path], pg_version, cwd=tmp)
+
+
+def _run_squawk_files(binary: str, paths: list[Path], pg_version: str | None, *, cwd: str
+                      ) -> list[dict[str, Any]] | None:
+    # Prisma sends a migration file as one multi-statement query: one implicit transaction.
+    argv = [binary, "--reporter", "json", "--assume-in-transaction"]
+    if pg_version:
+        argv.append(f"--pg-version={pg_version}")
+    argv += [str(p) for p in paths]
+    try:
+        proc = subprocess.run(
+            argv, cwd=cwd, capture_output=True, text=True, timeout=SQUAWK_TIMEOUT_SECONDS, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
     # squawk exits 1 when it has something to report; anything else but JSON means it failed.
     try:
         data = json.loads(proc.stdout or "[]")

@@ -313,6 +313,9 @@ class PrismaHandler:
             for name in self.url_env_names():
                 env[name] = database_url
         env["PRISMA_HIDE_UPDATE_MESSAGE"] = "1"
+        # no update/telemetry check (a network round trip) on every automated call; a user who
+        # sets CHECKPOINT_DISABLE themselves keeps their value
+        env.setdefault("CHECKPOINT_DISABLE", "1")
         env.setdefault("NO_COLOR", "1")
         return env
 
