@@ -429,6 +429,7 @@ def create_backup(
     provider_name: str = "local",
     progress: Progress | None = None,
     compression: int = 1,
+    connection: Database | None = None,
 ) -> BackupManifest:
     """Take a backup, verify it, write its manifest; BACKUP_FAILED (nothing left behind) otherwise.
 
@@ -471,7 +472,7 @@ def create_backup(
             pg_schema = None
         else:
             target = parse_postgres_url(url)
-            snapshot, tools, verification = _pg_backup(target, tmp, progress, compression)
+            snapshot, tools, verification = _pg_backup(target, tmp, progress, compression, connection)
             pg_schema = target.schema
         _fsync(tmp)
         os.replace(tmp, final)
@@ -685,13 +686,18 @@ def _server_major(db: Database) -> int:
     return int(db.query("SHOW server_version_num")[0][0]) // 10000
 
 
-def _pg_backup(target: PostgresTarget, tmp: Path, progress: Progress | None, compression: int = 1
-               ) -> tuple[DataSnapshot, dict[str, str], str]:
-    try:
-        db = PostgresDatabase(target)
-    except FaberError as exc:
-        raise FaberError("BACKUP_FAILED", f"Cannot connect for the backup: {exc.message}", exc.hint) from None
-    with db:
+def _pg_backup(target: PostgresTarget, tmp: Path, progress: Progress | None, compression: int = 1,
+               connection: Database | None = None) -> tuple[DataSnapshot, dict[str, str], str]:
+    if connection is not None:
+        db: Database = connection
+        owned: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    else:
+        try:
+            db = PostgresDatabase(target)
+        except FaberError as exc:
+            raise FaberError("BACKUP_FAILED", f"Cannot connect for the backup: {exc.message}", exc.hint) from None
+        owned = db
+    with owned:
         major = _server_major(db)
         server_version = db.server_version()
         tools = _find_pg_tools(major, ("pg_dump", "pg_restore"))

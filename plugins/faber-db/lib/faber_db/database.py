@@ -125,7 +125,7 @@ def database_identity(provider: str, url: str, schema_dir: Path) -> str:
 def open_database(provider: str, url: str, *, schema_dir: Path, create: bool = False,
                   connect_timeout: float = 5.0) -> Database:
     if provider == "sqlite":
-        return SqliteDatabase(parse_sqlite_url(url, schema_dir).path, create=create)
+        return SqliteDatabase(parse_sqlite_url(url, schema_dir).path, create=create, busy_timeout=connect_timeout)
     if provider == "postgresql":
         return PostgresDatabase(parse_postgres_url(url, connect_timeout))
     raise FaberError("PROVIDER_UNSUPPORTED", f"Provider {provider!r} is not supported yet",
@@ -139,7 +139,7 @@ def _quote_ident(name: str) -> str:
 class SqliteDatabase:
     provider = "sqlite"
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
+    def __init__(self, path: Path, *, create: bool = False, busy_timeout: float = 30.0) -> None:
         self.path = path
         self.label = f"sqlite database {path.name}"
         self.exists = path.is_file()
@@ -151,7 +151,7 @@ class SqliteDatabase:
             raise FaberError("DATABASE_UNREACHABLE", f"The folder of {self.label} does not exist",
                              "Check the environment's SQLite URL.")
         try:
-            self._conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            self._conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise FaberError("DATABASE_UNREACHABLE", f"Cannot open {self.label}: {exc}",
                              "Check the file's path and permissions.") from None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from faber_db.errors import FaberError
 from faber_db.health import Check, check_history, connect_checked
-from faber_db.locking import LOCK_DIR, environment_lock
+from faber_db.locking import LOCK_DIR, environment_lock, take_advisory_lock
 from faber_db.output import progress
 from faber_db.planning import MigrationState, Plan, compute_state, make_plan
 from faber_db.results import ErrorInfo, Result
@@ -139,6 +139,12 @@ def _connect_and_read(target: Target, options: MigrateOptions, steps: Steps, det
         if db is None:
             raise FaberError("DATABASE_UNREACHABLE", check.message,
                              "Check that the database is running and the URL is right; nothing was changed.")
+        if not options.dry_run:
+            try:
+                take_advisory_lock(db, target.name)
+            except FaberError:
+                db.close()
+                raise
         state = compute_state(target.handler.local_migrations(), target.handler.applied_migrations(db))
         history = check_history(state)
         details.health.append(history)
@@ -198,26 +204,38 @@ def _preview(target: Target, options: MigrateOptions, steps: Steps, details: Mig
 
 def _apply(target: Target, options: MigrateOptions, steps: Steps, details: MigrateDetails,
            warnings: list[str]) -> Result:
-    root = target.loaded.project_root
-    journal = read_journal(root, target.name)
+    journal = read_journal(target.loaded.project_root, target.name)
+    # (PostgreSQL: the session takes faber-db's advisory lock before reading anything, and keeps it,
+    # so deploys from other machines are kept out until this one ends)
     db, state = _connect_and_read_after_interruption(target, options, steps, details, warnings, journal)
-    with db:
-        plan = _plan(target, db, state, steps, details)
-        if not plan.pending:
-            _clear_journal(root, target.name)
-            return Result(status="warning" if warnings else "success", operation="migrate",
-                          environment=target.name, message=f"{target.name} is up to date; nothing to apply",
-                          details=details, warnings=warnings)
-        try:
-            _approve(target, options, plan, steps)
-            backup = _backup(target, options, plan, state, steps, details, warnings)
-        except FaberError as error:  # a refused (or failed) attempt to change the database is audited too
-            _audit(target, options, plan, details, _failure(error, target.name, details, warnings))
-            raise
-        _write_journal(root, target.name, {"pid": os.getpid(), "plan_id": plan.plan_id,
-                                           "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                           "applied_before": state.applied,
-                                           "backup_id": backup.id if backup else None})
+    try:
+        return _apply_locked(target, options, steps, details, warnings, db, state)
+    finally:
+        db.close()
+
+
+def _apply_locked(target: Target, options: MigrateOptions, steps: Steps, details: MigrateDetails,
+                  warnings: list[str], db: Database, state: MigrationState) -> Result:
+    root = target.loaded.project_root
+    plan = _plan(target, db, state, steps, details)
+    if not plan.pending:
+        _clear_journal(root, target.name)
+        return Result(status="warning" if warnings else "success", operation="migrate",
+                      environment=target.name, message=f"{target.name} is up to date; nothing to apply",
+                      details=details, warnings=warnings)
+    try:
+        _approve(target, options, plan, steps)
+        backup = _backup(target, options, plan, state, steps, details, warnings,
+                         connection=db if target.provider == "postgresql" else None)
+    except FaberError as error:  # a refused (or failed) attempt to change the database is audited too
+        _audit(target, options, plan, details, _failure(error, target.name, details, warnings))
+        raise
+    _write_journal(root, target.name, {"pid": os.getpid(), "plan_id": plan.plan_id,
+                                       "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                       "applied_before": state.applied,
+                                       "backup_id": backup.id if backup else None})
+    if target.provider == "sqlite":
+        db.close()  # no connection of ours stays on a file a restore may replace
     try:
         ok = _deploy(target, options, plan, backup, steps, details, warnings)
         if ok:
@@ -295,7 +313,8 @@ def _approve(target: Target, options: MigrateOptions, plan: Plan, steps: Steps) 
 
 
 def _backup(target: Target, options: MigrateOptions, plan: Plan, state: MigrationState, steps: Steps,
-            details: MigrateDetails, warnings: list[str]) -> BackupManifest | None:
+            details: MigrateDetails, warnings: list[str], connection: Database | None = None
+            ) -> BackupManifest | None:
     policy = target.env.backup
     wanted = policy in ("required", "recommended") or options.force_backup or plan.requires_backup
     if options.skip_backup:
@@ -310,7 +329,8 @@ def _backup(target: Target, options: MigrateOptions, plan: Plan, state: Migratio
         steps.skip("create_backup", f"backup policy of {target.name} is {policy} (pass --backup to take one)")
         return None
     with steps.run("create_backup") as step:
-        manifest, details.backup = take_backup(target, label=f"before {plan.plan_id}", migrations=state.applied)
+        manifest, details.backup = take_backup(target, label=f"before {plan.plan_id}", migrations=state.applied,
+                                               connection=connection)
         step.message = f"{manifest.id} ({manifest.size_bytes} bytes), verified: {manifest.verification}"
     return manifest
 
@@ -324,7 +344,7 @@ def _deploy(target: Target, options: MigrateOptions, plan: Plan, backup: BackupM
         if name:
             progress(f"applying {name}")
 
-    with steps.run("deploy_migrations") as step:
+    with steps.run("deploy_migrations") as step, _ProgressWatcher(target, [m.name for m in plan.pending]):
         started = time.monotonic()
         try:
             done = handler.deploy(database_url=target.url, timeout=options.timeout, on_line=on_line)
@@ -349,6 +369,53 @@ def _deploy(target: Target, options: MigrateOptions, plan: Plan, backup: BackupM
         step.message = f"failed at {details.failed_migration or 'an unknown migration'}: {error.message}"
     _recover(target, backup, steps, details, warnings)
     return False
+
+
+class _ProgressWatcher:
+    """Per-migration progress on stderr while Prisma deploys, read from the history table (Prisma
+    itself prints the list only at the end). Best effort: a busy or unreachable database just means
+    no progress line this time round."""
+
+    def __init__(self, target: Target, pending: list[str]) -> None:
+        import threading
+
+        self.target = target
+        self.pending = pending
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, name="faber-db-progress", daemon=True)
+
+    def __enter__(self) -> _ProgressWatcher:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+    def _watch(self) -> None:
+        started: set[str] = set()
+        finished: set[str] = set()
+        db: Database | None = None
+        try:
+            while not self.stop.wait(0.5):
+                try:
+                    if db is None:
+                        db = self.target.connect(timeout=0.2)
+                    rows = self.target.handler.applied_migrations(db)
+                except (FaberError, OSError):
+                    continue
+                for row in rows:
+                    if row.name not in self.pending or row.rolled_back_at is not None:
+                        continue
+                    if row.finished_at is not None and row.name not in finished:
+                        finished.add(row.name)
+                        progress(f"applied {row.name} ({len(finished)}/{len(self.pending)})")
+                    elif row.finished_at is None and row.name not in started:
+                        progress(f"applying {row.name}")
+                    started.add(row.name)
+        finally:
+            if db is not None:
+                db.close()
 
 
 def _end_orphaned_sessions(target: Target, seconds: float, warnings: list[str]) -> None:

@@ -61,7 +61,7 @@ def environment_lock(project_root: Path, environment: str, operation: str, *, wa
         handle.write(json.dumps({"pid": os.getpid(), "operation": operation,
                                  "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
         handle.flush()
-        with _advisory_lock(db, project_root, environment):
+        with advisory_lock(db, environment):
             yield
     finally:
         try:
@@ -72,22 +72,33 @@ def environment_lock(project_root: Path, environment: str, operation: str, *, wa
         handle.close()  # closing releases the flock; a killed process releases it too
 
 
-@contextmanager
-def _advisory_lock(db: Database | None, project_root: Path, environment: str) -> Iterator[None]:
-    if db is None or db.provider != "postgresql":
-        yield
+def _advisory_key(environment: str) -> int:
+    # a key of our own (Prisma uses 72707369), stable per environment name
+    return int.from_bytes(hashlib.sha256(f"faber-db:{environment}".encode()).digest()[:8], "big", signed=True)
+
+
+def take_advisory_lock(db: Database, environment: str) -> None:
+    """PostgreSQL: a session advisory lock of faber-db's own on the target database, held until the
+    session ends, so a deploy from another machine (another file lock) is refused. No-op elsewhere."""
+    if db.provider != "postgresql":
         return
-    # A key of our own (Prisma uses 72707369), stable per environment name.
-    key = int.from_bytes(hashlib.sha256(f"faber-db:{environment}".encode()).digest()[:8], "big", signed=True)
-    got = db.query("SELECT pg_try_advisory_lock(?)", (key,))[0][0]
-    if not got:
+    if not db.query("SELECT pg_try_advisory_lock(?)", (_advisory_key(environment),))[0][0]:
         raise FaberError("DEPLOY_IN_PROGRESS",
                          f"Another faber-db deploy holds {environment}'s database lock (maybe from another machine)",
                          "Wait for it to finish, then run again.")
+
+
+@contextmanager
+def advisory_lock(db: Database | None, environment: str) -> Iterator[None]:
+    """`take_advisory_lock` for the length of a block."""
+    if db is None or db.provider != "postgresql":
+        yield
+        return
+    take_advisory_lock(db, environment)
     try:
         yield
     finally:
         try:
-            db.query("SELECT pg_advisory_unlock(?)", (key,))
+            db.query("SELECT pg_advisory_unlock(?)", (_advisory_key(environment),))
         except FaberError:
             pass  # the session ending releases it anyway

@@ -18,6 +18,7 @@ from faber_db.results import Result, Timer
 
 if TYPE_CHECKING:
     from faber_db.backups import BackupManifest
+    from faber_db.database import Database
     from faber_db.runtime import Target
 
 StepStatus = Literal["ok", "warning", "failed", "skipped"]
@@ -97,15 +98,18 @@ def backup_dir(target: Target) -> Path:
     return target.loaded.resolve(target.loaded.config.backup.directory)
 
 
-def take_backup(target: Target, *, label: str, migrations: list[str]) -> tuple[BackupManifest, BackupRef]:
-    """A verified backup of the environment now (verified before this returns)."""
+def take_backup(target: Target, *, label: str, migrations: list[str], connection: Database | None = None
+                ) -> tuple[BackupManifest, BackupRef]:
+    """A verified backup of the environment now (verified before this returns); `connection`: an open
+    PostgreSQL session to reuse (it must not be inside a transaction)."""
     from faber_db.backups import create_backup
 
     config = target.loaded.config
     manifest = create_backup(
         provider=target.provider, url=target.url, schema_dir=target.handler.schema_dir,
         backup_dir=backup_dir(target), environment=target.name, migrations=migrations, label=label,
-        provider_name=config.backup.provider, progress=progress, compression=config.backup.compression)
+        provider_name=config.backup.provider, progress=progress, compression=config.backup.compression,
+        connection=connection)
     path = backup_dir(target) / target.name / manifest.file
     try:
         shown = str(path.relative_to(target.loaded.project_root))
