@@ -42,9 +42,10 @@ class Lifecycle:
         return dict(self.urls)
 
     def faber(self, *args: str, expect: int | None = 0) -> dict[str, Any]:
-        code, result, stderr = run_faber(self.root, *args, env=self.env)
+        run = run_faber(self.root, *args, env=self.env)
+        result = run.checked()
         if expect is not None:
-            assert code == expect, f"faber-db {' '.join(args)}: exit {code}\n{result}\n{stderr}"
+            assert run.returncode == expect, f"faber-db {' '.join(args)}: exit {run.returncode}\n{result}\n{run.stderr}"
         return result
 
     def rows(self, sql: str, environment: str = "dev") -> list[dict[str, Any]]:
