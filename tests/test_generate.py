@@ -285,6 +285,27 @@ def test_schema_syntax_error_names_the_line(sqlite_deployed_project: PrismaProje
     assert tree_snapshot(project.root) == tree, "nothing written (the dev database included)"
 
 
+def test_grammar_error_is_never_reported_as_a_database_problem(sqlite_deployed_project: PrismaProject) -> None:
+    """`String??` breaks the grammar. Prisma 6.15 in driver-adapter mode then cannot read the generator
+    block, assumes it needs its native query engine and tries to download it: on these offline machines
+    that fails (PRISMA_ENGINE_UNAVAILABLE, whose hint sends the user to the schema first); where the
+    download works Prisma reports P1012 with the line. Either way: not DATABASE_UNREACHABLE, nothing
+    written. (The native engine's P1012 for this schema is in tests/test_generate_prisma7.py.)"""
+    project = sqlite_deployed_project
+    env = setup_faber(project)
+    text = project.schema_path.read_text().replace("  name  String?\n", "  name  String??\n")
+    project.schema_path.write_text(text)
+    tree = tree_snapshot(project.root)
+    code, result, stderr = generate(project, env, "broken")
+    assert result["status"] == "failure", describe(result, stderr)
+    if error_code(result) == "SCHEMA_INVALID":
+        assert code == 2 and "line" in result["message"], describe(result, stderr)
+    else:
+        assert error_code(result) == "PRISMA_ENGINE_UNAVAILABLE", describe(result, stderr)
+        assert code == 1 and "syntax error" in result["errors"][0]["hint"], describe(result, stderr)
+    assert tree_snapshot(project.root) == tree, "nothing written"
+
+
 # --- data loss ------------------------------------------------------------------------------------
 
 

@@ -162,3 +162,43 @@ def test_prisma6_native_engine_gets_its_own_shadow_databases(tmp_path: Path, fp:
     assert result["details"]["migration"]["path"] is None
     assert sorted(p.name for p in (root / "prisma" / "migrations").iterdir()) == [
         "20240101000000_init", "migration_lock.toml"]
+
+
+# What Prisma 6.15's native schema engine prints for a grammar error (`String??`), recorded where the
+# engine could be downloaded; offline, the driver-adapter run in test_generate.py cannot get this far.
+NATIVE_P1012 = """\
+Prisma schema loaded from prisma/schema.prisma
+Error: Prisma schema validation - (get-config wasm)
+Error code: P1012
+error: Error validating: This line is not a valid field or attribute definition.
+  -->  prisma/schema.prisma:14
+   |
+13 |   email String  @unique
+14 |   name  String??
+15 | }
+   |
+
+Validation Error Count: 1
+[Context: getConfig]
+
+Prisma CLI Version : 6.15.0
+"""
+
+
+def test_native_engine_grammar_error_names_the_line(tmp_path: Path, fp: Any, capsys: pytest.CaptureFixture[str],
+                                                    cli_env: None) -> None:
+    root = fake_project(tmp_path / "app", "6.15.0", SCHEMA_6, None)
+    code, result = faber(capsys, root, "init")
+    assert code == 0, result
+    (root / "prisma" / "schema.prisma").write_text(SCHEMA_6.replace("  email String  @unique\n",
+                                                                    "  email String  @unique\n  name  String??\n"))
+    cli = prisma_argv(root)
+    fp.register([*cli, "migrate", "diff", fp.any()], stderr=NATIVE_P1012, returncode=1, occurrences=2)
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+
+    code, result = faber(capsys, root, "generate-migration", "add name")
+    assert code == 2, result
+    assert result["errors"][0]["code"] == "SCHEMA_INVALID"
+    assert "line 14" in result["message"] and "not a valid field" in result["message"], result
+    assert result["details"]["line"] == 14
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before, "nothing written"

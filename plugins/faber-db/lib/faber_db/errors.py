@@ -62,6 +62,9 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "DATABASE_ERROR": ErrorSpec(EXIT_FAILED, "The database answered with an error."),
     "PRISMA_FAILED": ErrorSpec(EXIT_FAILED, "A Prisma command failed; its redacted output is attached."),
     "PRISMA_TIMEOUT": ErrorSpec(EXIT_FAILED, "A Prisma command did not finish within the timeout."),
+    "PRISMA_ENGINE_UNAVAILABLE": ErrorSpec(
+        EXIT_FAILED, "Prisma could not download the engine binary it wanted (no network to its host)."
+    ),
     "MIGRATION_FAILED": ErrorSpec(EXIT_FAILED, "A migration failed while being applied."),
     "FAILED_MIGRATION_PRESENT": ErrorSpec(
         EXIT_FAILED, "A failed migration is recorded in the database (Prisma P3009); resolve it first."

@@ -156,6 +156,7 @@ def detect_project(root: Path) -> DetectedProject:
 
 _ADAPTER_MODE = _LazyPattern(r"\badapter\s*[:(]")
 _SCHEMA_ERROR_LINE = _LazyPattern(r"schema\.prisma:(\d+)")
+_ENGINE_DOWNLOAD = _LazyPattern(r"binaries\.prisma\.sh|PRISMA_(?:SCHEMA_ENGINE_BINARY|QUERY_ENGINE_LIBRARY)")
 EMPTY_MIGRATION = "-- This is an empty migration."
 
 
@@ -542,6 +543,9 @@ class PrismaHandler:
         output = (result.stderr + "\n" + result.stdout).strip()
         pcode = next(iter(_PCODE.findall(output)), None)
         code = PRISMA_ERROR_CODES.get(pcode or "", "PRISMA_FAILED")
+        # checked first: the failed download's ENOTFOUND is about Prisma's binary host, not the database
+        if code == "PRISMA_FAILED" and _ENGINE_DOWNLOAD.search(output):
+            code = "PRISMA_ENGINE_UNAVAILABLE"
         # driver adapters report connection problems without a P-code
         if code == "PRISMA_FAILED" and re.search(
                 r"Can't reach database server|ECONNREFUSED|ENOTFOUND|password authentication failed|"
@@ -563,6 +567,12 @@ def _hint_for(code: str) -> str:
         "FAILED_MIGRATION_PRESENT": "Run `faber-db status <env>` to see the failed migration, then restore "
         "or resolve it (`faber-db rollback` / `prisma migrate resolve`).",
         "MIGRATION_FAILED": "Read prisma_output for the database error; fix the migration SQL.",
+        # Driver-adapter projects need no engine binary, but only Prisma's reading of the generator block
+        # tells it so: a syntax error that hides that block sends Prisma after the query engine instead.
+        "PRISMA_ENGINE_UNAVAILABLE": "Prisma tried to download an engine from binaries.prisma.sh and could "
+        "not. If schema.prisma was just edited, look for a syntax error first (with driver adapters a "
+        "broken schema makes Prisma want its query engine); otherwise run Prisma once where it can "
+        "download, or point PRISMA_SCHEMA_ENGINE_BINARY / PRISMA_QUERY_ENGINE_LIBRARY at local engines.",
     }.get(code, "See prisma_output in the details.")
 
 
