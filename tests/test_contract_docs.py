@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -89,3 +90,19 @@ def test_every_command_result_matches_its_schema(sqlite_project: PrismaProject, 
     with pytest.raises(jsonschema.ValidationError):
         _validate(broken)
     shutil.rmtree(root / ".fractary", ignore_errors=True)
+
+
+def test_plugin_requirements_match_pyproject() -> None:
+    """The plugin's venv (requirements.txt, installed by the launcher) gets what pip install . gets."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    def normal(requirement: str) -> str:
+        return requirement.replace(" ", "").replace('"', "'")
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]["dependencies"]
+    lines = (REPO / "plugins" / "faber-db" / "requirements.txt").read_text("utf-8").splitlines()
+    listed = [line for line in lines if line.strip() and not line.startswith("#")]
+    assert sorted(map(normal, listed)) == sorted(map(normal, declared))

@@ -6,10 +6,10 @@ statement is ever classified safe, and safe files produce nothing that needs app
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,14 @@ else:  # pragma: no cover
 CORPUS = Path(__file__).parent / "safety_corpus"
 EXPECTED: dict[str, dict[str, Any]] = tomllib.loads((CORPUS / "expected.toml").read_text())["files"]
 HAS_SQUAWK = squawk_path() is not None
+
+
+def no_squawk() -> None:
+    """squawk-cli is a dependency: missing it fails under CI (a skipped lint test proves nothing)."""
+    msg = "squawk is not installed (pip install squawk-cli)"
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        pytest.fail(msg + " -- CI is set, so this is a failure, not a skip", pytrace=False)
+    pytest.skip(msg)
 DEFAULT_RULES = SafetyConfig().destructive
 
 
@@ -90,7 +98,7 @@ def test_no_destructive_corpus_file_is_classified_safe() -> None:
 @pytest.mark.parametrize("name", sorted(n for n, s in EXPECTED.items() if s.get("lint") or s.get("no_lint")))
 def test_corpus_lint(name: str, use_squawk: bool) -> None:
     if use_squawk and not HAS_SQUAWK:
-        pytest.skip("squawk is not installed")
+        no_squawk()
     spec = EXPECTED[name]
     findings = lint_locks((CORPUS / name).read_text(), migration=name, use_squawk=use_squawk)
     rules = {f.rule for f in findings}
@@ -336,7 +344,7 @@ INDEX_SQL = '-- CreateIndex\nCREATE INDEX "Post_authorId_idx" ON "Post"("authorI
 @pytest.mark.parametrize("use_squawk", [True, False], ids=["squawk", "fallback"])
 def test_create_index_without_concurrently_is_flagged_with_rule_id(use_squawk: bool) -> None:
     if use_squawk and not HAS_SQUAWK:
-        pytest.skip("squawk is not installed")
+        no_squawk()
     findings = lint_locks(INDEX_SQL, migration="m", use_squawk=use_squawk)
     index = [f for f in findings if f.rule == "require-concurrent-index-creation"]
     assert len(index) == 1
@@ -349,7 +357,7 @@ def test_create_index_without_concurrently_is_flagged_with_rule_id(use_squawk: b
 @pytest.mark.parametrize("use_squawk", [True, False], ids=["squawk", "fallback"])
 def test_lint_rules_on_existing_tables(use_squawk: bool) -> None:
     if use_squawk and not HAS_SQUAWK:
-        pytest.skip("squawk is not installed")
+        no_squawk()
     sql = (
         'ALTER TABLE "Post" ALTER COLUMN "title" SET DATA TYPE VARCHAR(100);\n'
         'ALTER TABLE "Post" ADD COLUMN "uid" UUID NOT NULL DEFAULT gen_random_uuid();\n'
@@ -364,7 +372,7 @@ def test_lint_rules_on_existing_tables(use_squawk: bool) -> None:
 @pytest.mark.parametrize("use_squawk", [True, False], ids=["squawk", "fallback"])
 def test_lint_quiet_for_new_tables_and_concurrent_index(use_squawk: bool) -> None:
     if use_squawk and not HAS_SQUAWK:
-        pytest.skip("squawk is not installed")
+        no_squawk()
     sql = (
         'CREATE TABLE "N" ("id" BIGINT NOT NULL, "a" TEXT);\n'
         'CREATE INDEX "N_a_idx" ON "N"("a");\n'
@@ -376,15 +384,6 @@ def test_lint_quiet_for_new_tables_and_concurrent_index(use_squawk: bool) -> Non
         "require-concurrent-index-creation",
         "require-lock-timeout",
     }
-
-
-@pytest.mark.skipif(not HAS_SQUAWK, reason="squawk is not installed")
-def test_squawk_is_cheap() -> None:
-    sql = "\n".join((CORPUS / name).read_text() for name in sorted(EXPECTED) if name.startswith("pg_0"))
-    lint_locks(sql)  # warm the page cache
-    start = time.monotonic()
-    lint_locks(sql)
-    assert time.monotonic() - start < 2.0
 
 
 # --- live row counts -----------------------------------------------------------------------------
@@ -439,7 +438,7 @@ def test_importing_safety_does_not_import_the_parsers() -> None:
 @pytest.mark.parametrize("use_squawk", [True, False], ids=["squawk", "fallback"])
 def test_lint_continues_past_an_unparseable_statement(use_squawk: bool) -> None:
     if use_squawk and not HAS_SQUAWK:
-        pytest.skip("squawk is not installed")
+        no_squawk()
     sql = 'ALTER TABLE "U" DROPP COLUMN "x";\nCREATE INDEX "U_a_idx" ON "U"("a");\n'
     rules = {(f.rule, f.line) for f in lint_locks(sql, use_squawk=use_squawk)}
     assert ("require-concurrent-index-creation", 2) in rules
