@@ -344,7 +344,11 @@ def _deploy(target: Target, options: MigrateOptions, plan: Plan, backup: BackupM
         if name:
             progress(f"applying {name}")
 
-    with steps.run("deploy_migrations") as step, _ProgressWatcher(target, [m.name for m in plan.pending]):
+    # PostgreSQL only: on SQLite every read takes a shared lock on the file, and Prisma's write meeting
+    # it fails the migration with SQLITE_BUSY (seen as `SocketTimeout`) instead of waiting.
+    watcher = (_ProgressWatcher(target, [m.name for m in plan.pending]) if target.provider == "postgresql"
+               else contextlib.nullcontext())
+    with steps.run("deploy_migrations") as step, watcher:
         started = time.monotonic()
         try:
             done = handler.deploy(database_url=target.url, timeout=options.timeout, on_line=on_line)
