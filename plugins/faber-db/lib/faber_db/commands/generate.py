@@ -91,15 +91,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
                          "Fix prisma.schema in the config or run `faber-db init --force`.")
     provider = loaded.config.database.provider
     progress("comparing the migration history with schema.prisma (prisma migrate diff)")
-    # The SQL parser's import (~0.1 s) overlaps with Prisma's run instead of following it.
-    import threading
-
-    from faber_db.safety import preload
-
-    warm = threading.Thread(target=preload, args=(provider,), daemon=True)
-    warm.start()
     diff = _diff(ctx, handler, provider, args.env)
-    warm.join()
 
     if not diff.changed and not args.force:
         return Result(status="success", operation="generate-migration", environment=None,
@@ -142,16 +134,25 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
 
 def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str) -> SchemaDiff:
     """Run the diff against a throwaway database: the environment's own is never touched."""
+    from faber_db.safety import preload
+
+    def diff_schema(database_url: str | None, shadow_url: str | None = None,
+                    down_shadow_url: str | None = None) -> SchemaDiff:
+        # A change that is not plainly additive needs the SQL parser: its import (~0.1 s) overlaps
+        # the reverse diff (additive changes never import it, so it must not compete with Prisma).
+        return handler.diff_schema(database_url=database_url, shadow_url=shadow_url,
+                                   down_shadow_url=down_shadow_url, while_reverse_runs=lambda: preload(provider))
+
     if provider == "sqlite":
         with tempfile.TemporaryDirectory(prefix="faber-shadow-") as tmp:
             scratch = f"file:{Path(tmp) / 'scratch.db'}"
             if handler.manages_own_shadow():
-                return handler.diff_schema(database_url=scratch)
-            return handler.diff_schema(database_url=scratch, shadow_url=f"file:{Path(tmp) / 'shadow.db'}",
-                                       down_shadow_url=f"file:{Path(tmp) / 'shadow-down.db'}")
+                return diff_schema(database_url=scratch)
+            return diff_schema(database_url=scratch, shadow_url=f"file:{Path(tmp) / 'shadow.db'}",
+                               down_shadow_url=f"file:{Path(tmp) / 'shadow-down.db'}")
     target = ctx.target(env_name)
     if handler.manages_own_shadow():
-        return handler.diff_schema(database_url=target.url)  # the adapter makes and drops its own shadow
+        return diff_schema(database_url=target.url)  # the adapter makes and drops its own shadow
     import os
 
     if target.env.shadow_url_env and os.environ.get(target.env.shadow_url_env):
@@ -159,7 +160,7 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
 
         shadow_url = os.environ[target.env.shadow_url_env]
         register_url(shadow_url, target.env.shadow_url_env)
-        return handler.diff_schema(database_url=target.url, shadow_url=shadow_url)
+        return diff_schema(database_url=target.url, shadow_url=shadow_url)
     from faber_db.database import create_temp_database, drop_database_quietly
     from faber_db.redact import register_url
 
@@ -171,7 +172,7 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
             created.append(name)
             register_url(shadow_url, "SHADOW_DATABASE_URL")
             urls.append(shadow_url)
-        return handler.diff_schema(database_url=target.url, shadow_url=urls[0], down_shadow_url=urls[1])
+        return diff_schema(database_url=target.url, shadow_url=urls[0], down_shadow_url=urls[1])
     finally:
         for name in created:
             drop_database_quietly(target.url, name)  # also on failure and Ctrl-C

@@ -357,25 +357,58 @@ class PrismaHandler:
         return argv
 
     def diff_schema(self, *, database_url: str | None, shadow_url: str | None = None,
-                    down_shadow_url: str | None = None) -> SchemaDiff:
-        """Run the up and down `migrate diff` at once (two cores: wall time of one call).
+                    down_shadow_url: str | None = None,
+                    while_reverse_runs: Callable[[], None] | None = None) -> SchemaDiff:
+        """The up `migrate diff` and its reverse (down.sql), side by side.
 
         Neither touches the environment's database: the history is replayed into a shadow database
         (Prisma's own for driver adapters, else `shadow_url` for the up diff and `down_shadow_url` for
         the down diff, which the caller creates and drops). Prisma wipes a shadow database when a diff
         starts, so two diffs never share one at the same time: with a single shadow they run in turn.
+
+        The reverse diff runs at the lowest CPU priority. When the up script only creates things, its
+        inverse is written without it (prisma_inverse) and it is stopped, so the common change costs
+        about one Prisma run -- except where stopping it would strand a shadow database Prisma made
+        on a PostgreSQL server (driver adapters). `while_reverse_runs` is called once the up diff has
+        changes and the reverse one is still needed: work to overlap with it.
         """
+        import subprocess
+
+        from faber_db.handlers.prisma_inverse import invert_additive
+
         has_history = bool(self.local_migrations())
         shadows = (shadow_url, down_shadow_url or shadow_url)
         runs = [self._diff_argv(reverse=r, has_history=has_history, shadow_url=s)
                 for r, s in zip((False, True), shadows, strict=True)]
         major7 = self.major_version() >= 7
         envs = [{"SHADOW_DATABASE_URL": s} if s and major7 else {} for s in shadows]
+        provider = self.config.database.provider
+        may_stop_reverse = provider == "sqlite" or not self.manages_own_shadow()
+        derived: list[str] = []
+
+        def reverse_not_needed(up: subprocess.CompletedProcess[str]) -> bool:
+            if up.returncode != 2:  # no change, or an error
+                return may_stop_reverse
+            inverse = invert_additive(up.stdout, provider) if may_stop_reverse else None
+            if inverse is not None:
+                derived.append(inverse)
+                return True
+            if while_reverse_runs is not None:
+                while_reverse_runs()
+            return False
+
         if has_history and shadow_url and shadows[0] == shadows[1]:
             up = self.run_parallel(runs[:1], database_url=database_url, extra_env=envs[0])[0]
-            down = self.run_parallel(runs[1:], database_url=database_url, extra_env=envs[1])[0]
+            if reverse_not_needed(up):
+                down = subprocess.CompletedProcess(runs[1], up.returncode, "".join(derived), "")
+            else:
+                down = self.run_parallel(runs[1:], database_url=database_url, extra_env=envs[1])[0]
         else:
-            up, down = self.run_parallel(runs, database_url=database_url, run_envs=envs)
+            results = self.run_parallel(runs, database_url=database_url, run_envs=envs, background=True,
+                                        enough=reverse_not_needed)
+            up = results[0]
+            down = results[1] if len(results) == 2 else subprocess.CompletedProcess(
+                runs[1], up.returncode, "".join(derived), "")
         for result, what in ((up, "prisma migrate diff"), (down, "prisma migrate diff (down)")):
             if result.returncode not in (0, 2):
                 raise self.schema_error(result) or self.error_from(result, what)
@@ -384,10 +417,14 @@ class PrismaHandler:
     def run_parallel(self, runs: list[list[str]], *, database_url: str | None,
                      extra_env: dict[str, str] | None = None, timeout: float | None = None,
                      stdin_text: str | None = None,
-                     run_envs: list[dict[str, str]] | None = None) -> list[subprocess.CompletedProcess[str]]:
+                     run_envs: list[dict[str, str]] | None = None, background: bool = False,
+                     enough: Callable[[subprocess.CompletedProcess[str]], bool] | None = None,
+                     ) -> list[subprocess.CompletedProcess[str]]:
         """Run Prisma commands side by side, each non-interactive in its own process group, which is
         killed on timeout, Ctrl-C or any error, so no Prisma process outlives faber-db.
-        `run_envs`: more variables for each run (same order as `runs`)."""
+        `run_envs`: more variables for each run (same order as `runs`). `background`: every run but
+        the first at the lowest CPU priority. `enough(result)`: called as each run ends, in order;
+        True stops (kills) the runs not yet collected and returns the results so far."""
         import subprocess
 
         env = {**self.child_env(database_url), **(extra_env or {})}
@@ -400,11 +437,13 @@ class PrismaHandler:
                     [*self.cli(), *args], cwd=self.root, env={**env, **own},
                     stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                    preexec_fn=_die_with_parent))
+                    preexec_fn=_die_with_parent_in_background if background and index else _die_with_parent))
             results = []
             for args, process in zip(runs, processes, strict=True):
                 stdout, stderr = process.communicate(stdin_text, timeout=limit)
                 results.append(subprocess.CompletedProcess(args, process.returncode, redact(stdout), redact(stderr)))
+                if enough is not None and enough(results[-1]):
+                    break  # the `finally` below kills the rest
             return results
         except subprocess.TimeoutExpired:
             what = " ".join(runs[0][:2])
@@ -574,6 +613,18 @@ def _hint_for(code: str) -> str:
         "broken schema makes Prisma want its query engine); otherwise run Prisma once where it can "
         "download, or point PRISMA_SCHEMA_ENGINE_BINARY / PRISMA_QUERY_ENGINE_LIBRARY at local engines.",
     }.get(code, "See prisma_output in the details.")
+
+
+def _die_with_parent_in_background() -> None:
+    """_die_with_parent, at the lowest CPU priority. The child has its own session (setsid), and with
+    Linux's autogroup scheduling a session's priority is its autogroup's, not the process's nice."""
+    _die_with_parent()
+    os.nice(19)
+    try:
+        with open("/proc/self/autogroup", "w") as autogroup:
+            autogroup.write("19")
+    except OSError:
+        pass  # no autogroup (not Linux, or disabled): the nice value above is what counts
 
 
 def _die_with_parent() -> None:

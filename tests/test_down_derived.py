@@ -1,0 +1,139 @@
+"""down.sql for purely additive changes is derived from the up script instead of a second Prisma run
+(faber_db/handlers/prisma_inverse.py). These tests hold it to Prisma's own reverse diff on real
+Prisma output: the same statements, and applied to a real database after the up script, the schema
+is back where it was. Changes that are not purely additive must keep Prisma's reverse diff."""
+
+from __future__ import annotations
+
+import pytest
+from faber import describe
+from faber_db.handlers.prisma_inverse import invert_additive, split_statements
+from harness import DEFAULT_MODELS, PrismaProject
+from test_generate import catalog, generate, setup_faber
+
+RELATION = (DEFAULT_MODELS + """
+model Post {
+  id       Int    @id @default(autoincrement())
+  slug     String @unique
+  title    String
+  authorId Int
+  author   User   @relation(fields: [authorId], references: [id])
+
+  @@index([title])
+}
+""").replace("  name  String?\n}", "  name  String?\n  posts Post[]\n}")
+INDEX_ONLY = DEFAULT_MODELS.replace("  name  String?\n}", "  name  String?\n\n  @@index([name])\n}")
+ENUM_AND_COLUMNS = """
+enum Role {
+  ADMIN
+  MEMBER
+}
+""" + DEFAULT_MODELS.replace("  name  String?\n}",
+                             '  name  String?\n  role  Role    @default(MEMBER)\n  "nick" String?\n}'
+                             ).replace('"nick"', "nick")
+ADDITIVE = {"relation": RELATION, "index": INDEX_ONLY, "enum_columns": ENUM_AND_COLUMNS}
+DEPLOYED = [
+    pytest.param("sqlite_deployed_project", id="sqlite"),
+    pytest.param("pg_deployed_project", id="postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture
+def project(request: pytest.FixtureRequest) -> PrismaProject:
+    fixture: PrismaProject = request.getfixturevalue(request.param)
+    return fixture
+
+
+def prisma_diff(project: PrismaProject, *flags: str) -> str:
+    url = f"file:{project.root / 'oracle.db'}" if project.provider == "sqlite" else project.database_url
+    out: str = project.prisma("migrate", "diff", *flags, "--script", database_url=url).stdout
+    (project.root / "oracle.db").unlink(missing_ok=True)
+    return out
+
+
+def statements(sql: str) -> list[str]:
+    found = split_statements(sql)
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize("change", sorted(ADDITIVE))
+@pytest.mark.parametrize("project", DEPLOYED, indirect=True)
+def test_derived_down_is_prismas_reverse_and_restores_the_schema(project: PrismaProject, change: str) -> None:
+    before = catalog(project)
+    project.write_schema(ADDITIVE[change])
+    up = prisma_diff(project, "--from-migrations", "prisma/migrations", "--to-schema-datamodel",
+                     "prisma/schema.prisma")
+    reverse = prisma_diff(project, "--from-schema-datamodel", "prisma/schema.prisma", "--to-migrations",
+                          "prisma/migrations")
+    derived = invert_additive(up, project.provider)
+    if project.provider == "sqlite" and change == "enum_columns":
+        # SQLite: Prisma drops a column by redefining the table; that stays Prisma's job
+        assert derived is None
+        return
+    assert derived is not None, (up, reverse)
+    # the same statements as Prisma's reverse diff (Prisma also drops a new table's own indexes
+    # with the table, without a DROP INDEX)
+    assert sorted(statements(derived)) == sorted(statements(reverse)), (derived, reverse)
+
+    (project.root / "up.sql").write_text(up)
+    (project.root / "down.sql").write_text(derived)
+    project.prisma("db", "execute", "--file", "up.sql", "--schema", "prisma/schema.prisma")
+    assert catalog(project) != before
+    project.prisma("db", "execute", "--file", "down.sql", "--schema", "prisma/schema.prisma")
+    assert catalog(project) == before
+
+
+@pytest.mark.parametrize("project", DEPLOYED, indirect=True)
+def test_generate_writes_the_derived_down_and_it_restores(project: PrismaProject) -> None:
+    env = setup_faber(project)
+    before = catalog(project)
+    project.write_schema(RELATION)
+    code, result, stderr = generate(project, env, "add posts")
+    assert code == 0, describe(result, stderr)
+    folder = project.migrations_dir / result["details"]["migration"]["name"]
+    down = (folder / "down.sql").read_text()
+    assert "DROP TABLE" in down and '"Post"' in down, down
+    project.prisma("migrate", "deploy")
+    project.prisma("db", "execute", "--file", str(folder / "down.sql"), "--schema", "prisma/schema.prisma")
+    assert catalog(project) == before
+
+
+def test_a_drop_keeps_prismas_reverse_diff(sqlite_deployed_project: PrismaProject) -> None:
+    """Not additive (a dropped column): faber-db waits for Prisma's reverse diff, which re-adds it."""
+    project = sqlite_deployed_project
+    env = setup_faber(project)
+    project.write_schema(DEFAULT_MODELS.replace("  name  String?\n", ""))
+    code, result, stderr = generate(project, env, "drop name", "--preview")
+    assert code == 0, describe(result, stderr)
+    down = result["details"]["migration"]["down_sql"]
+    reverse = prisma_diff(project, "--from-schema-datamodel", "prisma/schema.prisma", "--to-migrations",
+                          "prisma/migrations")
+    assert down + "\n" == reverse, "Prisma's script (the CLI prints one newline more than the file holds)"
+
+
+@pytest.mark.parametrize("sql", [
+    'CREATE TABLE "a" ("id" INTEGER);\nDROP TABLE "b";\n',
+    'ALTER TABLE "User" ADD COLUMN "x" TEXT, DROP COLUMN "name";\n',
+    'CREATE TABLE IF NOT EXISTS "t" ("id" INTEGER);\n',
+    'CREATE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql;\n',
+    'ALTER TYPE "Role" ADD VALUE \'C\';\n',
+    'CREATE TABLE "a" ("id" INTEGER, "v" TEXT DEFAULT \'unterminated);\n',
+    "-- only a comment\n",
+    'UPDATE "User" SET name = \'x\';\n',
+], ids=["drop", "mixed_alter", "if_not_exists", "dollar", "alter_enum", "unterminated", "comment", "update"])
+def test_anything_but_plain_creation_is_left_to_prisma(sql: str) -> None:
+    assert invert_additive(sql, "postgresql") is None
+    assert invert_additive(sql, "sqlite") is None
+
+
+def test_quoted_text_is_kept_exactly() -> None:
+    sql = ('-- CreateTable\nCREATE TABLE "odd  name;x" (\n    "v" TEXT DEFAULT \'a;  b\'\n);\n\n'
+           '-- CreateIndex\nCREATE INDEX "i  j" ON "User"("name");\n')
+    assert invert_additive(sql, "postgresql") == (
+        '-- DropIndex\nDROP INDEX "i  j";\n\n-- DropTable\nDROP TABLE "odd  name;x";\n')
+    qualified = sql.replace('"odd  name;x"', '"my schema"."odd  name;x"').replace('ON "User"', 'ON "s"."User"')
+    assert invert_additive(qualified, "postgresql") == (
+        '-- DropIndex\nDROP INDEX "s"."i  j";\n\n-- DropTable\nDROP TABLE "my schema"."odd  name;x";\n')
+
+
