@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from faber import describe
 from faber_db.handlers.prisma_inverse import invert_additive, split_statements
+from faber_db.safety import analyze_sql, data_loss_message
 from harness import DEFAULT_MODELS, PrismaProject
 from test_generate import catalog, generate, setup_faber
 
@@ -66,12 +67,18 @@ def test_derived_down_is_prismas_reverse_and_restores_the_schema(project: Prisma
                      "prisma/schema.prisma")
     reverse = prisma_diff(project, "--from-schema-datamodel", "prisma/schema.prisma", "--to-migrations",
                           "prisma/migrations")
-    derived = invert_additive(up, project.provider)
+    inverse = invert_additive(up, project.provider)
     if project.provider == "sqlite" and change == "enum_columns":
         # SQLite: Prisma drops a column by redefining the table; that stays Prisma's job
-        assert derived is None
+        assert inverse is None
         return
-    assert derived is not None, (up, reverse)
+    assert inverse is not None, (up, reverse)
+    derived = inverse.sql
+    # what it says it drops is what the safety analysis finds in it (the data-loss report uses it)
+    history = [p.read_text() for p in sorted(project.migrations_dir.glob("*/migration.sql"))]
+    analysed = analyze_sql(derived, project.provider, history=[*history, up])
+    assert [data_loss_message(t, c) for t, c in inverse.drops] == [
+        f.message for f in analysed if f.severity in ("high", "critical")]
     # the same statements as Prisma's reverse diff (Prisma also drops a new table's own indexes
     # with the table, without a DROP INDEX)
     assert sorted(statements(derived)) == sorted(statements(reverse)), (derived, reverse)
@@ -93,6 +100,9 @@ def test_generate_writes_the_derived_down_and_it_restores(project: PrismaProject
     assert code == 0, describe(result, stderr)
     folder = project.migrations_dir / result["details"]["migration"]["name"]
     down = (folder / "down.sql").read_text()
+    # the user is still told that rolling back drops the new table's rows
+    assert any(m.startswith("down.sql itself destroys data") and '"Post"' in m
+               for m in result["details"]["migration"]["down_data_loss"]), result["details"]["migration"]
     assert "DROP TABLE" in down and '"Post"' in down, down
     project.prisma("migrate", "deploy")
     project.prisma("db", "execute", "--file", str(folder / "down.sql"), "--schema", "prisma/schema.prisma")
@@ -130,10 +140,13 @@ def test_anything_but_plain_creation_is_left_to_prisma(sql: str) -> None:
 def test_quoted_text_is_kept_exactly() -> None:
     sql = ('-- CreateTable\nCREATE TABLE "odd  name;x" (\n    "v" TEXT DEFAULT \'a;  b\'\n);\n\n'
            '-- CreateIndex\nCREATE INDEX "i  j" ON "User"("name");\n')
-    assert invert_additive(sql, "postgresql") == (
+    inverse = invert_additive(sql, "postgresql")
+    assert inverse is not None and inverse.sql == (
         '-- DropIndex\nDROP INDEX "i  j";\n\n-- DropTable\nDROP TABLE "odd  name;x";\n')
+    assert inverse.drops == [("odd  name;x", None)]
     qualified = sql.replace('"odd  name;x"', '"my schema"."odd  name;x"').replace('ON "User"', 'ON "s"."User"')
-    assert invert_additive(qualified, "postgresql") == (
+    inverse = invert_additive(qualified, "postgresql")
+    assert inverse is not None and inverse.sql == (
         '-- DropIndex\nDROP INDEX "s"."i  j";\n\n-- DropTable\nDROP TABLE "my schema"."odd  name;x";\n')
 
 

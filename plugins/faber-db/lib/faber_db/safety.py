@@ -63,6 +63,13 @@ _APPROVAL_SEVERITY = _SEVERITY_ORDER["medium"]
 # --- the public API ----------------------------------------------------------------------------
 
 
+def data_loss_message(table: str, column: str | None = None) -> str:
+    """The finding message for dropping a table (column None) or one column of it."""
+    if column is None:
+        return f'Drops table "{table}" and all its rows'
+    return f'Drops column "{column}" of "{table}" and its data'
+
+
 def preload(provider: str) -> None:
     """Import the parser for `provider` now (callers run this in a thread while Prisma works)."""
     if provider == "postgresql":
@@ -1052,7 +1059,7 @@ class _Analyzer:
         elif kind == enums.ObjectType.OBJECT_TABLE:
             for obj in node.objects or ():
                 table = _last_name(obj)
-                self.add("drop_table", "high", line, text, table, f'Drops table "{table}" and all its rows')
+                self.add("drop_table", "high", line, text, table, data_loss_message(table))
                 self.drop_table(table)
         elif kind == enums.ObjectType.OBJECT_INDEX:
             for obj in node.objects or ():
@@ -1091,8 +1098,7 @@ class _Analyzer:
         known = self.table(table)
         for cmd in cmds:
             if cmd.subtype == types.AT_DropColumn:
-                self.add("drop_column", "high", line, text, table,
-                         f'Drops column "{cmd.name}" of "{table}" and its data')
+                self.add("drop_column", "high", line, text, table, data_loss_message(table, cmd.name))
                 known.columns.pop(cmd.name, None)
             elif cmd.subtype == types.AT_AlterColumnType:
                 column = known.columns.get(cmd.name)
@@ -1227,7 +1233,7 @@ class _Analyzer:
             kind = str(node.args.get("kind") or "").upper()
             for obj in _drop_targets(node):
                 if kind == "TABLE":
-                    self.add("drop_table", "high", line, text, obj, f'Drops table "{obj}" and all its rows')
+                    self.add("drop_table", "high", line, text, obj, data_loss_message(obj))
                     self.drop_table(obj)
                 elif kind == "DATABASE":
                     self.add("drop_database", "critical", line, text, None, f'Drops the whole database "{obj}"')
@@ -1282,8 +1288,7 @@ class _Analyzer:
         for action in node.args.get("actions") or ():
             if isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
                 for column in _drop_targets(action):
-                    self.add("drop_column", "high", line, text, table,
-                             f'Drops column "{column}" of "{table}" and its data')
+                    self.add("drop_column", "high", line, text, table, data_loss_message(table, column))
                     known.columns.pop(column, None)
             elif isinstance(action, exp.RenameColumn):
                 old, new = action.this.name, action.args["to"].name

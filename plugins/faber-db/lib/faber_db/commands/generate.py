@@ -99,13 +99,13 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
                       details=GenerateDetails(changes=False, migration=None, findings=[], change_list=[],
                                               preview=args.preview, prisma_version=handler.version()))
     history = [m.sql_path.read_text("utf-8") for m in handler.local_migrations()]
-    findings, down_findings = _analyze(diff.up_sql, diff.down_sql, provider, history)
+    findings, down_losses = _analyze(diff, provider, history)
     up_sql = (_warnings_header(findings) + diff.up_sql) if diff.changed else handler.empty_migration_sql
     down_sql = diff.down_sql if diff.changed else handler.empty_migration_sql
     name = migration_name(slug, [m.name for m in handler.local_migrations()])
     for finding in findings:
         finding.migration = name
-    down_loss = _down_data_loss(findings, down_findings)
+    down_loss = _down_data_loss(findings, down_losses)
     warnings = [f"{f.kind} at line {f.line}: {f.message}" for f in findings if f.severity in ("high", "critical")]
     path: str | None = None
     if not args.preview:
@@ -178,27 +178,30 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
             drop_database_quietly(target.url, name)  # also on failure and Ctrl-C
 
 
-def _analyze(up_sql: str, down_sql: str, provider: str, history: list[str]) -> tuple[list[Finding], list[Finding]]:
-    """Risk findings of the up and the down script. The history (the existing migrations' SQL) tells
-    the analysis which columns the tables have, so a SQLite table redefinition that leaves a column
-    out is reported as the column drop it is; the down script runs after the up one."""
-    from faber_db.safety import analyze_sql
+def _analyze(diff: SchemaDiff, provider: str, history: list[str]) -> tuple[list[Finding], list[str]]:
+    """Risk findings of the up script, and what the down script destroys. The history (the existing
+    migrations' SQL) tells the analysis which columns the tables have, so a SQLite table redefinition
+    that leaves a column out is reported as the column drop it is; the down script runs after the up
+    one. A down script derived from the up one says itself what it drops (no parser needed)."""
+    from faber_db.safety import analyze_sql, data_loss_message
 
-    return (analyze_sql(up_sql, provider, history=history),
-            analyze_sql(down_sql, provider, history=[*history, up_sql]))
+    findings = analyze_sql(diff.up_sql, provider, history=history)
+    if diff.down_drops is not None:
+        return findings, [data_loss_message(table, column) for table, column in diff.down_drops]
+    down_findings = analyze_sql(diff.down_sql, provider, history=[*history, diff.up_sql])
+    return findings, [f.message for f in down_findings if f.severity in ("high", "critical")]
 
 
 _LOST_BY_UP = ("drop_table", "drop_column", "truncate", "delete_without_where", "update_without_where",
                "alter_column_type")
 
 
-def _down_data_loss(findings: list[Finding], down_findings: list[Finding]) -> list[str]:
+def _down_data_loss(findings: list[Finding], down_losses: list[str]) -> list[str]:
     """What running down.sql cannot give back: data the up migration destroys (down.sql re-creates
     the structure, not the values) and data down.sql itself destroys."""
     lost = [f"down.sql cannot bring back what the migration destroys: {f.message}"
             for f in findings if f.kind in _LOST_BY_UP and f.severity in ("medium", "high", "critical")]
-    lost += [f"down.sql itself destroys data: {f.message}"
-             for f in down_findings if f.severity in ("high", "critical")]
+    lost += [f"down.sql itself destroys data: {message}" for message in down_losses]
     return lost
 
 

@@ -43,6 +43,9 @@ class SchemaDiff:
     changed: bool
     up_sql: str
     down_sql: str
+    # When down_sql was derived from up_sql (it only drops what up_sql created): the data it drops,
+    # as (table, column or None for the whole table). None: down_sql is Prisma's, analyse it.
+    down_drops: list[tuple[str, str | None]] | None = None
 
 
 class MigrationHandler(Protocol):

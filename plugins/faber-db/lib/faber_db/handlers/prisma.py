@@ -374,7 +374,7 @@ class PrismaHandler:
         """
         import subprocess
 
-        from faber_db.handlers.prisma_inverse import invert_additive
+        from faber_db.handlers.prisma_inverse import Inverse, invert_additive
 
         has_history = bool(self.local_migrations())
         shadows = (shadow_url, down_shadow_url or shadow_url)
@@ -384,7 +384,7 @@ class PrismaHandler:
         envs = [{"SHADOW_DATABASE_URL": s} if s and major7 else {} for s in shadows]
         provider = self.config.database.provider
         may_stop_reverse = provider == "sqlite" or not self.manages_own_shadow()
-        derived: list[str] = []
+        derived: list[Inverse] = []
 
         def reverse_not_needed(up: subprocess.CompletedProcess[str]) -> bool:
             if up.returncode != 2:  # no change, or an error
@@ -400,7 +400,7 @@ class PrismaHandler:
         if has_history and shadow_url and shadows[0] == shadows[1]:
             up = self.run_parallel(runs[:1], database_url=database_url, extra_env=envs[0])[0]
             if reverse_not_needed(up):
-                down = subprocess.CompletedProcess(runs[1], up.returncode, "".join(derived), "")
+                down = subprocess.CompletedProcess(runs[1], up.returncode, "".join(d.sql for d in derived), "")
             else:
                 down = self.run_parallel(runs[1:], database_url=database_url, extra_env=envs[1])[0]
         else:
@@ -408,11 +408,12 @@ class PrismaHandler:
                                         enough=reverse_not_needed)
             up = results[0]
             down = results[1] if len(results) == 2 else subprocess.CompletedProcess(
-                runs[1], up.returncode, "".join(derived), "")
+                runs[1], up.returncode, "".join(d.sql for d in derived), "")
         for result, what in ((up, "prisma migrate diff"), (down, "prisma migrate diff (down)")):
             if result.returncode not in (0, 2):
                 raise self.schema_error(result) or self.error_from(result, what)
-        return SchemaDiff(changed=up.returncode == 2, up_sql=up.stdout, down_sql=down.stdout)
+        return SchemaDiff(changed=up.returncode == 2, up_sql=up.stdout, down_sql=down.stdout,
+                          down_drops=derived[0].drops if derived else None)
 
     def run_parallel(self, runs: list[list[str]], *, database_url: str | None,
                      extra_env: dict[str, str] | None = None, timeout: float | None = None,

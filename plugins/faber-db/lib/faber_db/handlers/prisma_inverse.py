@@ -12,6 +12,14 @@ costs time; never guess.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Inverse:
+    sql: str
+    # the data the script drops: (table, column), column None for a whole table
+    drops: list[tuple[str, str | None]] = field(default_factory=list)
 
 _IDENT = r'"(?:[^"]|"")+"'
 _QUALIFIED = rf"(?:{_IDENT}\.)?{_IDENT}"  # Prisma 6.15+ writes "public"."User"; older ones "User"
@@ -23,26 +31,31 @@ _ADD_FOREIGN_KEY = re.compile(
     rf"ALTER TABLE (?P<table>{_QUALIFIED}) ADD CONSTRAINT (?P<constraint>{_IDENT}) FOREIGN KEY \(", re.S)
 _ADD_COLUMNS = re.compile(rf"ALTER TABLE (?P<table>{_QUALIFIED}) ADD COLUMN ", re.S)
 
-def invert_additive(sql: str, provider: str) -> str | None:
+def invert_additive(sql: str, provider: str) -> Inverse | None:
     """Prisma's down script for `sql` when every statement creates something; else None."""
     statements = split_statements(sql)
     if not statements:
         return None
     created_tables = {m["table"] for s in statements if (m := _CREATE_TABLE.match(s))}
+    inverse = Inverse("")
     blocks: list[str] = []
     for statement in reversed(statements):
-        block = _inverse(statement, provider, created_tables)
+        block = _inverse(statement, provider, created_tables, inverse.drops)
         if block is None:
             return None
         if block:
             blocks.append(block)
-    return "\n\n".join(blocks) + "\n"
+    inverse.sql = "\n\n".join(blocks) + "\n"
+    return inverse
 
 
-def _inverse(statement: str, provider: str, created_tables: set[str]) -> str | None:
-    """One statement's inverse as a Prisma-style block; "" when dropping its table undoes it."""
+def _inverse(statement: str, provider: str, created_tables: set[str],
+             drops: list[tuple[str, str | None]]) -> str | None:
+    """One statement's inverse as a Prisma-style block ("" when dropping its table undoes it); the
+    data it drops is added to `drops`."""
     postgres = provider == "postgresql"
     if match := _CREATE_TABLE.match(statement):
+        drops.append((_bare(match["table"]), None))
         drop = f"DROP TABLE {match['table']};"
         if postgres:
             return f"-- DropTable\n{drop}"
@@ -62,8 +75,9 @@ def _inverse(statement: str, provider: str, created_tables: set[str]) -> str | N
         columns = _added_columns(statement)
         if not columns:
             return None
-        drops = ",\n".join(f"DROP COLUMN {_quote(c)}" for c in columns)
-        return f"-- AlterTable\nALTER TABLE {match['table']} {drops};"
+        drops.extend((_bare(match["table"]), c) for c in columns)
+        clauses = ",\n".join(f"DROP COLUMN {_quote(c)}" for c in columns)
+        return f"-- AlterTable\nALTER TABLE {match['table']} {clauses};"
     return None
 
 
@@ -138,6 +152,11 @@ def split_statements(sql: str) -> list[str] | None:
         i += 1
     statements.append("".join(current).strip())
     return [s for s in statements if s]
+
+
+def _bare(qualified: str) -> str:
+    """`"public"."User"` -> `User`."""
+    return qualified.rsplit('"."', 1)[-1].strip('"').replace('""', '"')
 
 
 def _quote(name: str) -> str:
