@@ -10,7 +10,8 @@ from faber import describe
 from faber_db.handlers.prisma_inverse import invert_additive, split_statements
 from faber_db.safety import analyze_sql, data_loss_message
 from harness import DEFAULT_MODELS, PrismaProject
-from test_generate import catalog, generate, setup_faber
+from test_generate import DEPLOYED, catalog, generate, setup_faber
+from test_generate import project as project  # the fixture DEPLOYED names (explicit re-export)
 
 RELATION = (DEFAULT_MODELS + """
 model Post {
@@ -30,19 +31,8 @@ enum Role {
   MEMBER
 }
 """ + DEFAULT_MODELS.replace("  name  String?\n}",
-                             '  name  String?\n  role  Role    @default(MEMBER)\n  "nick" String?\n}'
-                             ).replace('"nick"', "nick")
+                             "  name  String?\n  role  Role    @default(MEMBER)\n  nick  String?\n}")
 ADDITIVE = {"relation": RELATION, "index": INDEX_ONLY, "enum_columns": ENUM_AND_COLUMNS}
-DEPLOYED = [
-    pytest.param("sqlite_deployed_project", id="sqlite"),
-    pytest.param("pg_deployed_project", id="postgresql", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture
-def project(request: pytest.FixtureRequest) -> PrismaProject:
-    fixture: PrismaProject = request.getfixturevalue(request.param)
-    return fixture
 
 
 def prisma_diff(project: PrismaProject, *flags: str) -> str:
