@@ -138,5 +138,11 @@ def test_quoted_text_is_kept_exactly() -> None:
     inverse = invert_additive(qualified, "postgresql")
     assert inverse is not None and inverse.sql == (
         '-- DropIndex\nDROP INDEX "s"."i  j";\n\n-- DropTable\nDROP TABLE "my schema"."odd  name;x";\n')
+    assert inverse.drops == [("odd  name;x", None)]
+    # a dot inside a quoted name is not a schema separator
+    dotted = 'CREATE INDEX "i" ON "a.b"("v");\nCREATE INDEX "k" ON "s"."x.y"("v");\n'
+    inverse = invert_additive(dotted, "postgresql")
+    assert inverse is not None and inverse.sql == (
+        '-- DropIndex\nDROP INDEX "s"."k";\n\n-- DropIndex\nDROP INDEX "i";\n')
 
 

@@ -71,7 +71,8 @@ def data_loss_message(table: str, column: str | None = None) -> str:
 
 
 def preload(provider: str) -> None:
-    """Import the parser for `provider` now (callers run this in a thread while Prisma works)."""
+    """Import the parser for `provider` now (generate-migration does it while Prisma's reverse diff
+    runs, so the import does not follow it)."""
     if provider == "postgresql":
         import pglast  # noqa: F401
     else:

@@ -384,14 +384,14 @@ class PrismaHandler:
         envs = [{"SHADOW_DATABASE_URL": s} if s and major7 else {} for s in shadows]
         provider = self.config.database.provider
         may_stop_reverse = provider == "sqlite" or not self.manages_own_shadow()
-        derived: list[Inverse] = []
+        derived: Inverse | None = None
 
         def reverse_not_needed(up: subprocess.CompletedProcess[str]) -> bool:
+            nonlocal derived
             if up.returncode != 2:  # no change, or an error
                 return may_stop_reverse
-            inverse = invert_additive(up.stdout, provider) if may_stop_reverse else None
-            if inverse is not None:
-                derived.append(inverse)
+            derived = invert_additive(up.stdout, provider) if may_stop_reverse else None
+            if derived is not None:
                 return True
             if while_reverse_runs is not None:
                 while_reverse_runs()
@@ -399,21 +399,20 @@ class PrismaHandler:
 
         if has_history and shadow_url and shadows[0] == shadows[1]:
             up = self.run_parallel(runs[:1], database_url=database_url, extra_env=envs[0])[0]
-            if reverse_not_needed(up):
-                down = subprocess.CompletedProcess(runs[1], up.returncode, "".join(d.sql for d in derived), "")
-            else:
-                down = self.run_parallel(runs[1:], database_url=database_url, extra_env=envs[1])[0]
+            results = [up] if reverse_not_needed(up) else [
+                up, self.run_parallel(runs[1:], database_url=database_url, extra_env=envs[1])[0]]
         else:
             results = self.run_parallel(runs, database_url=database_url, run_envs=envs, background=True,
                                         enough=reverse_not_needed)
-            up = results[0]
-            down = results[1] if len(results) == 2 else subprocess.CompletedProcess(
-                runs[1], up.returncode, "".join(d.sql for d in derived), "")
+        up = results[0]
+        # without the reverse diff's run: the derived script, or nothing (no change, or up failed)
+        down = results[1] if len(results) == 2 else subprocess.CompletedProcess(
+            runs[1], up.returncode, derived.sql if derived else "", "")
         for result, what in ((up, "prisma migrate diff"), (down, "prisma migrate diff (down)")):
             if result.returncode not in (0, 2):
                 raise self.schema_error(result) or self.error_from(result, what)
         return SchemaDiff(changed=up.returncode == 2, up_sql=up.stdout, down_sql=down.stdout,
-                          down_drops=derived[0].drops if derived else None)
+                          down_drops=derived.drops if derived else None)
 
     def run_parallel(self, runs: list[list[str]], *, database_url: str | None,
                      extra_env: dict[str, str] | None = None, timeout: float | None = None,

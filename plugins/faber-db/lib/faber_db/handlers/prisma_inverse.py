@@ -21,6 +21,7 @@ class Inverse:
     # the data the script drops: (table, column), column None for a whole table
     drops: list[tuple[str, str | None]] = field(default_factory=list)
 
+
 _IDENT = r'"(?:[^"]|"")+"'
 _QUALIFIED = rf"(?:{_IDENT}\.)?{_IDENT}"  # Prisma 6.15+ writes "public"."User"; older ones "User"
 _CREATE_TABLE = re.compile(rf"CREATE TABLE (?P<table>{_QUALIFIED}) \(", re.S)
@@ -30,6 +31,8 @@ _CREATE_ENUM = re.compile(rf"CREATE TYPE (?P<type>{_QUALIFIED}) AS ENUM \(", re.
 _ADD_FOREIGN_KEY = re.compile(
     rf"ALTER TABLE (?P<table>{_QUALIFIED}) ADD CONSTRAINT (?P<constraint>{_IDENT}) FOREIGN KEY \(", re.S)
 _ADD_COLUMNS = re.compile(rf"ALTER TABLE (?P<table>{_QUALIFIED}) ADD COLUMN ", re.S)
+_QUALIFIED_PARTS = re.compile(rf"(?P<schema>{_IDENT}\.)?(?P<name>{_IDENT})", re.S)
+
 
 def invert_additive(sql: str, provider: str) -> Inverse | None:
     """Prisma's down script for `sql` when every statement creates something; else None."""
@@ -63,7 +66,7 @@ def _inverse(statement: str, provider: str, created_tables: set[str],
     if match := _CREATE_INDEX.match(statement):
         if match["table"] in created_tables:
             return ""
-        schema = match["table"][:-len(match["table"].split(".")[-1])] if "." in match["table"] else ""
+        schema, _ = _parts(match["table"])
         return f"-- DropIndex\nDROP INDEX {schema}{match['index']};"  # an index lives in its table's schema
     if not postgres:
         return None
@@ -154,9 +157,16 @@ def split_statements(sql: str) -> list[str] | None:
     return [s for s in statements if s]
 
 
+def _parts(qualified: str) -> tuple[str, str]:
+    """`"public"."User"` -> (`"public".`, `"User"`); `"User"` -> ("", `"User"`)."""
+    match = _QUALIFIED_PARTS.fullmatch(qualified)
+    assert match is not None, qualified  # `qualified` was matched by _QUALIFIED
+    return match["schema"] or "", match["name"]
+
+
 def _bare(qualified: str) -> str:
-    """`"public"."User"` -> `User`."""
-    return qualified.rsplit('"."', 1)[-1].strip('"').replace('""', '"')
+    """`"public"."User"` -> `User` (the name a finding uses)."""
+    return _parts(qualified)[1][1:-1].replace('""', '"')
 
 
 def _quote(name: str) -> str:
