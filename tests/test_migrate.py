@@ -71,6 +71,7 @@ ADD_POSTS = (
     'CREATE TABLE "Post" ("id" INTEGER NOT NULL PRIMARY KEY, "title" TEXT NOT NULL, "authorId" INTEGER NOT NULL);\n'
 )
 ADD_NICK = 'ALTER TABLE "User" ADD COLUMN "nick" TEXT;\n'
+ADD_MORE = 'CREATE TABLE "Tag" ("id" INTEGER NOT NULL PRIMARY KEY, "label" TEXT NOT NULL);\n'
 # statement 1 succeeds (adds a column, every row gets 'x'), statement 2 fails: duplicate values
 FAILING = (
     'ALTER TABLE "User" ADD COLUMN "tag" TEXT NOT NULL DEFAULT \'x\';\n'
@@ -234,47 +235,57 @@ def test_production_needs_the_previewed_plan(provider: str, request: pytest.Fixt
     project.add_migration("20240102000000_nick", ADD_NICK)
     before = snapshot(project)
 
-    # no --approve: refused with the plan, nothing changed
+    # no --approve: refused with the plan's content but no approvable id, nothing changed
     refused = run_faber(project.root, "migrate", "production", env=env)
     assert refused.returncode == 3, refused.result
     assert refused.codes == ["APPROVAL_REQUIRED"]
     plan = refused.details["plan"]
-    assert plan["plan_id"] and [m["name"] for m in plan["pending"]] == ["20240102000000_nick"]
+    assert plan["plan_id"] is None and [m["name"] for m in plan["pending"]] == ["20240102000000_nick"]
+    assert "--dry-run" in refused.result["errors"][0]["hint"]
     sql_path = project.migrations_dir / "20240102000000_nick" / "migration.sql"
     assert plan["pending"][0]["checksum"] == migration_checksum(sql_path)
     assert isinstance(plan["findings"], list)
     assert snapshot(project) == before
 
-    # the dry run gives the same plan id and changes nothing
+    # a plan id can be approved only when a dry run recorded it: an id made up from public facts is unknown
+    made_up = run_faber(project.root, "migrate", "production", "--approve", "0123456789abcdef", env=env)
+    assert made_up.returncode == 3 and made_up.codes == ["PLAN_UNKNOWN"], made_up.result
+
+    # the dry run records a plan and changes nothing; each dry run has its own id
     dry = run_faber(project.root, "migrate", "production", "--dry-run", env=env)
     assert dry.returncode == 0, dry.result
     old_plan_id = dry.details["plan"]["plan_id"]
-    assert old_plan_id == plan["plan_id"]
+    assert old_plan_id and old_plan_id != run_faber(project.root, "migrate", "production", "--dry-run",
+                                                    env=env).details["plan"]["plan_id"]
     assert snapshot(project) == before
 
-    # a new migration after the preview: the old plan id is refused
+    # a new migration after the preview: the old plan id is refused, and no new id is handed out
     project.add_migration("20240103000000_posts", ADD_POSTS)
     stale = run_faber(project.root, "migrate", "production", "--approve", old_plan_id, env=env)
     assert stale.returncode == 3, stale.result
     assert stale.codes == ["PLAN_CHANGED"]
-    assert stale.details["plan"]["plan_id"] != old_plan_id
+    assert "migrations" in stale.result["message"]
+    assert stale.details["plan"]["plan_id"] is None
+    assert "--dry-run" in stale.result["errors"][0]["hint"]
     assert snapshot(project) == before
 
     dry = run_faber(project.root, "migrate", "production", "--dry-run", env=env)
     plan_id = dry.details["plan"]["plan_id"]
     assert [m["name"] for m in dry.details["plan"]["pending"]] == ["20240102000000_nick", "20240103000000_posts"]
 
-    # the backup cannot be skipped in production
+    # the backup cannot be skipped in production, and refusing it does not spend the plan
     no_backup = run_faber(project.root, "migrate", "production", "--approve", plan_id, "--skip-backup", env=env)
     assert no_backup.returncode == 3, no_backup.result
     assert no_backup.codes == ["BACKUP_REQUIRED"]
     assert snapshot(project) == before
-    # every refused attempt after the plan was known is in the audit trail, with its code and plan id
+    # every refused attempt is in the audit trail, with its code and the plan id it named
     refusals = audit_lines(project)
     assert [(a["status"], a["error"]) for a in refusals] == [
-        ("failure", "APPROVAL_REQUIRED"), ("failure", "PLAN_CHANGED"), ("failure", "BACKUP_REQUIRED")]
-    assert [a["plan_id"] for a in refusals] == [plan["plan_id"], stale.details["plan"]["plan_id"], plan_id]
-    assert all(a["environment"] == "production" and a["applied"] == [] for a in refusals)
+        ("failure", "APPROVAL_REQUIRED"), ("failure", "PLAN_UNKNOWN"), ("failure", "PLAN_CHANGED"),
+        ("failure", "BACKUP_REQUIRED")]
+    assert [a["plan_id"] for a in refusals] == [None, "0123456789abcdef", old_plan_id, plan_id]
+    assert all(a["environment"] == "production" and a["applied"] == [] and a["outcome"] == "refused"
+               for a in refusals)
 
     # the previewed plan: applied, with a verified backup on disk
     done = run_faber(project.root, "migrate", "production", "--approve", plan_id, env=env)
@@ -294,7 +305,7 @@ def test_production_needs_the_previewed_plan(provider: str, request: pytest.Fixt
 
     # the audit trail: one line for the apply, naming the plan, never a URL
     lines = audit_lines(project)
-    assert len(lines) == 4
+    assert len(lines) == 5
     entry = lines[-1]
     assert entry["status"] in ("success", "warning") and entry["error"] is None
     assert entry["applied"] == done.details["applied"] and entry["backup_id"] == backup["id"]
@@ -302,6 +313,12 @@ def test_production_needs_the_previewed_plan(provider: str, request: pytest.Fixt
     assert_no_url(project, (project.root / AUDIT).read_text("utf-8"))
 
     assert status(project, env, "production")["up_to_date"] is True
+
+    # a plan applies once: with more to do, the spent id is refused
+    project.add_migration("20240104000000_more", ADD_MORE)
+    again = run_faber(project.root, "migrate", "production", "--approve", plan_id, env=env)
+    assert again.returncode == 3 and again.codes == ["PLAN_USED"], again.result
+    assert applied_names(project) == project.migration_names()[:-1]
 
 
 # --- destructive changes -----------------------------------------------------------------------------

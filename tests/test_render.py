@@ -20,17 +20,15 @@ from typing import Any
 import pytest
 from faber_db import render
 from faber_db.commands.audit import AuditDetails
-from faber_db.commands.backup import BackupDetails, BackupEntry
-from faber_db.commands.backups import BackupsDetails
-from faber_db.commands.db_create import DbCreateDetails
-from faber_db.commands.faber_phase import PhaseDetails
 from faber_db.commands.generate import GenerateDetails, MigrationFile
 from faber_db.commands.health import HealthDetails
-from faber_db.commands.restore import RestoreDetails
-from faber_db.commands.rollback import Alternative, RollbackDetails, RollbackTarget
-from faber_db.deploy import MigrateDetails
 from faber_db.health import Check
-from faber_db.planning import Plan, PlannedMigration
+from faber_db.operations.backup import BackupDetails, BackupEntry, BackupsDetails
+from faber_db.operations.db_create import DbCreateDetails
+from faber_db.operations.faber import PhaseDetails
+from faber_db.operations.migrate import MigrateDetails, MigratePlan, PlannedMigration
+from faber_db.operations.restore import RestoreDetails
+from faber_db.operations.rollback import Alternative, RollbackDetails, RollbackTarget
 from faber_db.render import SQL_LINE, render_result
 from faber_db.results import ErrorInfo, Finding, InitDetails, Result, StatusDetails
 from faber_db.schema import OPERATION_DETAILS
@@ -110,9 +108,9 @@ def health(env: str, applied: int, pending: int) -> list[Check]:
 
 
 def plan(env: str, pending: list[tuple[str, str]], findings: list[Finding] | None = None, *,
-         plan_id: str = "85cda117fda63b70", blocked: list[str] | None = None) -> Plan:
+         plan_id: str = "85cda117fda63b70", blocked: list[str] | None = None) -> MigratePlan:
     findings = findings or []
-    return Plan(plan_id, env, [PlannedMigration(n, hashlib.sha256(s.encode()).hexdigest(), s)
+    return MigratePlan(plan_id, env, [PlannedMigration(n, hashlib.sha256(s.encode()).hexdigest(), s)
                                for n, s in pending],
                 findings, destructive=bool(findings), blocked=blocked or [],
                 approval_level="standard" if findings else None, requires_backup=env == "production")

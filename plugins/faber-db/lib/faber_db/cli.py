@@ -33,18 +33,19 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only `command`'s module is imported (all of them only for no/unknown command)."""
-    common = _Parser(add_help=False)
+    common = _Parser(add_help=False, allow_abbrev=False)
     common.add_argument("--format", choices=["json", "text"], default=argparse.SUPPRESS,
                         help="json (default when stdout is not a terminal) or text")
     common.add_argument("--project", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="the project folder (default: $CLAUDE_DB_CWD, else found from the cwd)")
     parser = _Parser(prog="faber-db", description="Safe Prisma migrations: preview, approve, back up, "
-                     "apply, verify, restore.", epilog=EPILOG, parents=[common],
+                     "apply, verify, restore.", epilog=EPILOG, parents=[common], allow_abbrev=False,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"faber-db {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text, parents=[common],
+                                        allow_abbrev=False,
                                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
         if command is None or name == command:
             importlib.import_module(module_name).add_arguments(command_parser)
@@ -55,11 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     timer = Timer()
     fmt = _peek_format(argv)
-    command = next((a for a in argv if a in COMMANDS), None)
+    command = command_of(argv)
     environment = None
     from faber_db.output import choose_format, emit
 
     try:
+        _check_repeats(argv)
         parser = build_parser(command)
         args = parser.parse_args(argv)
         fmt = choose_format(getattr(args, "format", None))
@@ -76,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         result = failure_from_error(error, command or "faber-db", environment)
     except KeyboardInterrupt:
         result = failure_from_error(
-            FaberError("INTERNAL_ERROR", "Interrupted", "Run `faber-db status <env>` to see the state."),
-            command or "faber-db", environment)
+            FaberError("CANCELLED", "Cancelled (Ctrl-C) before anything was changed",
+                       "Run the command again when ready."), command or "faber-db", environment)
     except Exception as exc:  # the last net: never a traceback on stdout
         _log_crash(exc)
         result = failure_from_error(
@@ -87,6 +89,34 @@ def main(argv: list[str] | None = None) -> int:
     result.duration_ms = timer.ms
     emit(result, fmt or choose_format(None))
     return result.exit_code
+
+
+GLOBAL_VALUE_OPTIONS = ("--format", "--project")
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The sub-command: the first argument that is neither an option nor a global option's value
+    (so `--project backup status dev` is `status` in the folder `backup`)."""
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg in GLOBAL_VALUE_OPTIONS:
+            index += 2
+            continue
+        if arg.startswith("-"):
+            index += 1
+            continue
+        return arg if arg in COMMANDS else None
+    return None
+
+
+def _check_repeats(argv: list[str]) -> None:
+    """A global option given twice is refused: which one would win is not something to guess."""
+    for option in GLOBAL_VALUE_OPTIONS:
+        given = [a for a in argv if a == option or a.startswith(option + "=")]
+        if len(given) > 1:
+            raise FaberError("USAGE", f"{option} is given {len(given)} times",
+                             f"Give {option} once; it decides which project (or output) faber-db works on.")
 
 
 def _peek_format(argv: list[str]) -> str | None:

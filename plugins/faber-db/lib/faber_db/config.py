@@ -1,16 +1,16 @@
 """The project's faber-db config: `.fractary/plugins/faber-db/config.toml` (or the original plugin's
 `config.json` beside it; `FABER_DB_CONFIG` overrides the path).
 
-The config is made of frozen dataclasses. pydantic validates a file the first time it is seen
-(unknown keys and wrong types are errors naming the key); the validated form is cached under the
-state directory keyed by the file's bytes, so later commands skip the ~70 ms pydantic import.
+The config is made of frozen dataclasses, built from the file's own bytes on every run: a file whose
+values already have exactly the declared types is built directly (`build_strict`), anything else
+goes through pydantic (lax coercions, or an error naming the key). There is no cached copy that could
+stand in for the file; pydantic's ~70 ms import is paid only for unusual files and for errors.
 Connection URLs never live in the file: each environment names the variable that holds its URL.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import sys
@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from faber_db import __version__
 from faber_db.errors import FaberError
-from faber_db.launch import state_dir
 from faber_db.redact import register_url
 
 CONFIG_DIR = Path(".fractary/plugins/faber-db")
@@ -79,6 +77,8 @@ class BackupConfig:
     keep_days: int = 30
     # pg_dump's gzip level: 1 is about twice as fast as pg_dump's default for a few percent more bytes
     compression: int = 1
+    # an absolute backup.directory outside the project must be asked for explicitly
+    allow_outside_project: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,8 @@ class SafetyConfig:
     max_auto_rollback_attempts: int = 1
     health_check_before_deploy: bool = True
     lock_wait_seconds: int = 0
+    # how long a dry run's plan can be approved and applied
+    plan_ttl_hours: int = 24
     destructive: dict[str, DestructiveRule] = field(default_factory=_default_destructive_rules)
 
 
@@ -205,17 +207,18 @@ def load_config(project_root: Path | None = None) -> LoadedConfig:
 
 
 def parse_config_bytes(raw_bytes: bytes, suffix: str, label: str) -> FaberConfig:
-    key = hashlib.sha256(
-        b"%s\0%s\0%s\0" % (__version__.encode(), suffix.encode(), _module_stamp()) + raw_bytes
-    ).hexdigest()
-    cached = _cache_read(key)
-    if cached is not None:
-        return cached
+    """The config from the file's own bytes, every time: no cached copy can stand in for the file."""
     data = _parse_raw(raw_bytes, suffix, label)
     if suffix == ".json":
         data = legacy_json_to_config_dict(data, label)
-    config = validate_config_dict(data, label)
-    _cache_write(key, config)
+    try:
+        config = build_strict(FaberConfig, data)
+    except _NotPlain:
+        config = validate_config_dict(data, label)  # pydantic: lax coercions, or the error naming the key
+    else:
+        _check_config(config, label)
+    if not isinstance(config, FaberConfig):  # pragma: no cover (build_strict returns the class it was given)
+        raise TypeError(type(config))
     return config
 
 
@@ -245,7 +248,7 @@ def _parse_raw(raw_bytes: bytes, suffix: str, label: str) -> dict[str, Any]:
 
 
 def validate_config_dict(data: dict[str, Any], label: str) -> FaberConfig:
-    from pydantic import TypeAdapter, ValidationError  # only on a cache miss
+    from pydantic import TypeAdapter, ValidationError  # only when the plain build could not decide
 
     try:
         config = TypeAdapter(FaberConfig).validate_python(data, strict=False)
@@ -261,11 +264,50 @@ def validate_config_dict(data: dict[str, Any], label: str) -> FaberConfig:
             _config_hint(key, first["type"]),
             details={"key": key, "problems": [_problem(e) for e in exc.errors()]},
         ) from None
+    _check_config(config, label)
+    return config
+
+
+# (key, lowest, highest): numbers that would break faber-db (a negative retention, a timeout the
+# clock cannot hold) are refused with the key named, instead of misbehaving later.
+_RANGES: tuple[tuple[str, int, int], ...] = (
+    ("prisma.timeout_seconds", 1, 7 * 24 * 3600),
+    ("backup.keep_count", 0, 100_000),
+    ("backup.keep_days", 0, 100_000),
+    ("backup.compression", 0, 9),
+    ("safety.max_auto_rollback_attempts", 0, 10),
+    ("safety.lock_wait_seconds", 0, 24 * 3600),
+    ("safety.plan_ttl_hours", 1, 30 * 24),
+)
+
+
+def _check_config(config: FaberConfig, label: str) -> None:
     if not config.environments:
         raise FaberError("CONFIG_INVALID", f"{label}: environments: at least one environment is needed",
                          "Add [environments.dev] with url_env = \"DEV_DATABASE_URL\".")
     _check_aliases(config, label)
-    return config
+    for key, low, high in _RANGES:
+        section, name = key.split(".")
+        value = getattr(getattr(config, section), name)
+        if not low <= value <= high:
+            raise FaberError("CONFIG_INVALID", f"{label}: {key}: {value} is outside {low}..{high}",
+                             f"Set `{key}` to a value from {low} to {high}, or delete it to use the default.",
+                             details={"key": key})
+    for kind, rule in config.safety.destructive.items():
+        if rule.row_threshold is not None and rule.row_threshold < 0:
+            raise FaberError("CONFIG_INVALID", f"{label}: safety.destructive.{kind}.row_threshold: must not be "
+                             "negative", "Set a row count of 0 or more, or delete the key.",
+                             details={"key": f"safety.destructive.{kind}.row_threshold"})
+    directory = Path(config.backup.directory)
+    if directory.is_absolute() and not config.backup.allow_outside_project:
+        raise FaberError("CONFIG_INVALID", f"{label}: backup.directory: {directory} is outside the project",
+                         "Backups hold the database's data: keep them under the project, or, for a deliberate "
+                         "absolute path, also set backup.allow_outside_project = true.",
+                         details={"key": "backup.directory"})
+    if not directory.is_absolute() and ".." in directory.parts:
+        raise FaberError("CONFIG_INVALID", f"{label}: backup.directory: {directory} climbs out of the project",
+                         "Use a folder inside the project, or an absolute path with "
+                         "backup.allow_outside_project = true.", details={"key": "backup.directory"})
 
 
 def _problem(error: Any) -> dict[str, str]:
@@ -459,40 +501,6 @@ def config_to_toml_dict(config: FaberConfig) -> dict[str, Any]:
     return data
 
 
-# --- cache ---------------------------------------------------------------------------------------
-
-
-def _module_stamp() -> bytes:
-    try:
-        return str(Path(__file__).stat().st_mtime_ns).encode()
-    except OSError:  # pragma: no cover
-        return b"0"
-
-
-def _cache_file(key: str) -> Path:
-    return state_dir() / "config-cache" / f"{key}.json"
-
-
-def _cache_read(key: str) -> FaberConfig | None:
-    try:
-        data = json.loads(_cache_file(key).read_text("utf-8"))
-        built = _from_plain(FaberConfig, data)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):  # unreadable or not our shape: revalidate
-        return None
-    return built if isinstance(built, FaberConfig) else None
-
-
-def _cache_write(key: str, config: FaberConfig) -> None:
-    path = _cache_file(key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(_to_plain(config)), "utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache is an optimisation; an unwritable one costs only speed
-
-
 def _to_plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
@@ -503,23 +511,66 @@ def _to_plain(value: Any) -> Any:
     return value
 
 
-def _from_plain(cls: Any, data: Any) -> Any:
-    """Rebuild already-validated cached data into the dataclasses (no validation: it was validated)."""
+# --- building the dataclasses without pydantic ------------------------------------------------
+
+
+class _NotPlain(Exception):
+    """The data is not exactly of the declared types: let pydantic decide (and word the error)."""
+
+
+def build_strict(cls: Any, data: Any) -> Any:
+    """`cls` from `data` when every value already has exactly the declared type (what a config file
+    written by `init` or by hand holds), with the dataclass defaults for missing keys; else _NotPlain.
+    This keeps the ~70 ms pydantic import off every command without trusting any cached copy."""
     origin = typing.get_origin(cls)
     if dataclasses.is_dataclass(cls) and isinstance(cls, type):
+        if not isinstance(data, dict):
+            raise _NotPlain
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        if set(data) - set(fields):
+            raise _NotPlain
         hints = typing.get_type_hints(cls)
-        return cls(**{f.name: _from_plain(hints[f.name], data[f.name]) for f in dataclasses.fields(cls)})
+        values = {}
+        for name, spec in fields.items():
+            if name in data:
+                values[name] = build_strict(hints[name], data[name])
+            elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+                raise _NotPlain
+        return cls(**values)
     if origin is dict:
-        _, value_type = typing.get_args(cls)
-        return {k: _from_plain(value_type, v) for k, v in data.items()}
+        key_type, value_type = typing.get_args(cls)
+        if not isinstance(data, dict) or not all(isinstance(k, key_type) for k in data):
+            raise _NotPlain
+        return {k: build_strict(value_type, v) for k, v in data.items()}
     if origin is tuple:
-        return tuple(data)
+        (item_type, _ellipsis) = typing.get_args(cls)
+        if not isinstance(data, list):
+            raise _NotPlain
+        return tuple(build_strict(item_type, v) for v in data)
     if origin in (typing.Union, types.UnionType):
-        if data is None:
+        if data is None and type(None) in typing.get_args(cls):
             return None
         non_none = [a for a in typing.get_args(cls) if a is not type(None)]
-        return _from_plain(non_none[0], data)
-    return data
+        if len(non_none) != 1:
+            raise _NotPlain
+        return build_strict(non_none[0], data)
+    if origin is Literal:
+        if data not in typing.get_args(cls) or not isinstance(data, str):
+            raise _NotPlain
+        return data
+    if cls is bool:
+        if not isinstance(data, bool):
+            raise _NotPlain
+        return data
+    if cls is int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            raise _NotPlain
+        return data
+    if cls is str:
+        if not isinstance(data, str):
+            raise _NotPlain
+        return data
+    raise _NotPlain
 
 
 def _display(path: Path, root: Path) -> str:

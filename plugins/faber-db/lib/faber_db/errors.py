@@ -49,6 +49,13 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "PLAN_CHANGED": ErrorSpec(
         EXIT_REFUSED, "The approved plan no longer matches what would be applied; preview again."
     ),
+    "PLAN_UNKNOWN": ErrorSpec(EXIT_REFUSED, "No dry run in this project recorded a plan with that id."),
+    "PLAN_USED": ErrorSpec(EXIT_REFUSED, "The plan was already applied; a plan applies once."),
+    "PLAN_EXPIRED": ErrorSpec(EXIT_REFUSED, "The plan is older than safety.plan_ttl_hours; preview again."),
+    "CONFIRMATION_REQUIRED": ErrorSpec(
+        EXIT_REFUSED, "The plan needs an explicit flag besides the approval (e.g. --restore-backup ID)."
+    ),
+    "CANCELLED": ErrorSpec(EXIT_REFUSED, "The person cancelled (Ctrl-C, Ctrl-D, SIGTERM); any change was undone."),
     "DESTRUCTIVE_CHANGE": ErrorSpec(
         EXIT_REFUSED, "The plan has destructive statements; --allow-destructive and approval are needed."
     ),

@@ -48,10 +48,10 @@ def phase_steps(phase: str, *, description: str | None, approve: str | None,
     if phase == "evaluate":
         return [PhaseStep(["migrate", "staging"])]
     if phase == "release":
-        apply = ["migrate", "production"] + (["--approve", approve] if approve else [])
-        if allow_destructive:
-            apply.append("--allow-destructive")
-        return [PhaseStep(["migrate", "production", "--dry-run"]), PhaseStep(apply)]
+        if not approve:  # the dry run records the plan; the person approves it; then the apply
+            return [PhaseStep(["migrate", "production", "--dry-run"]), PhaseStep(["migrate", "production"])]
+        return [PhaseStep(["migrate", "production", "--approve", approve]
+                          + (["--allow-destructive"] if allow_destructive else []))]
     raise FaberError("INVALID_ARGUMENT", f"Unknown FABER phase {phase!r}", f"Use one of: {', '.join(PHASES)}")
 
 

@@ -35,8 +35,8 @@ def _holder(path: Path) -> str:
 
 
 @contextmanager
-def environment_lock(project_root: Path, environment: str, operation: str, *, wait_seconds: float = 0,
-                     db: Database | None = None) -> Iterator[None]:
+def environment_lock(project_root: Path, environment: str, operation: str, *, wait_seconds: float = 0
+                     ) -> Iterator[None]:
     directory = project_root / LOCK_DIR
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{environment}.lock"
@@ -61,8 +61,7 @@ def environment_lock(project_root: Path, environment: str, operation: str, *, wa
         handle.write(json.dumps({"pid": os.getpid(), "operation": operation,
                                  "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
         handle.flush()
-        with advisory_lock(db, environment):
-            yield
+        yield
     finally:
         try:
             handle.seek(0)
@@ -77,28 +76,14 @@ def _advisory_key(environment: str) -> int:
     return int.from_bytes(hashlib.sha256(f"faber-db:{environment}".encode()).digest()[:8], "big", signed=True)
 
 
-def take_advisory_lock(db: Database, environment: str) -> None:
+def take_advisory_lock(db: Database, environment: str) -> bool:
     """PostgreSQL: a session advisory lock of faber-db's own on the target database, held until the
-    session ends, so a deploy from another machine (another file lock) is refused. No-op elsewhere."""
+    session ends, so a deploy from another machine (another file lock) is refused. Returns whether a
+    lock was taken (False where the database has none: SQLite)."""
     if db.provider != "postgresql":
-        return
+        return False
     if not db.query("SELECT pg_try_advisory_lock(?)", (_advisory_key(environment),))[0][0]:
         raise FaberError("DEPLOY_IN_PROGRESS",
-                         f"Another faber-db deploy holds {environment}'s database lock (maybe from another machine)",
+                         f"Another faber-db process holds {environment}'s database lock (maybe on another machine)",
                          "Wait for it to finish, then run again.")
-
-
-@contextmanager
-def advisory_lock(db: Database | None, environment: str) -> Iterator[None]:
-    """`take_advisory_lock` for the length of a block."""
-    if db is None or db.provider != "postgresql":
-        yield
-        return
-    take_advisory_lock(db, environment)
-    try:
-        yield
-    finally:
-        try:
-            db.query("SELECT pg_advisory_unlock(?)", (_advisory_key(environment),))
-        except FaberError:
-            pass  # the session ending releases it anyway
+    return True

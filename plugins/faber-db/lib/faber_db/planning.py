@@ -4,14 +4,8 @@ table. Pure functions over the handler's plain data, so status, plan and verify 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from faber_db.handlers.base import AppliedMigration, LocalMigration
-from faber_db.results import Finding
-
-if TYPE_CHECKING:
-    from faber_db.config import DestructiveRule
-    from faber_db.database import Database
 
 
 @dataclass
@@ -67,61 +61,3 @@ def compute_state(local: list[LocalMigration], history: list[AppliedMigration]) 
         else:
             state.rolled_back.append(name)
     return state
-
-
-@dataclass
-class PlannedMigration:
-    name: str
-    checksum: str
-    sql: str
-
-
-@dataclass
-class Plan:
-    """What `migrate` would do now. Its id binds environment, database and exact migration files."""
-
-    plan_id: str
-    environment: str
-    pending: list[PlannedMigration]
-    findings: list[Finding]
-    destructive: bool
-    blocked: list[str]
-    approval_level: str | None
-    requires_backup: bool
-
-
-def plan_id(environment: str, database_identity: str, pending: list[LocalMigration]) -> str:
-    from faber_db.workflow import plan_hash
-
-    return plan_hash(environment, database_identity, *(f"{m.name}:{m.checksum}" for m in pending))
-
-
-def make_plan(environment: str, database_identity: str, state: MigrationState, provider: str,
-              rules: dict[str, DestructiveRule], db: Database | None) -> Plan:
-    """The plan: pending migrations in order, their SQL and the risky statements in them, with the
-    live row count of each table touched (from `db`), judged against the config's rules."""
-    from faber_db.safety import analyze_migrations, count_rows, evaluate
-
-    pending = [PlannedMigration(m.name, m.checksum, m.sql_path.read_text("utf-8", errors="replace"))
-               for m in state.pending]
-    # the applied history tells the analysis what the tables look like now (old types, columns)
-    applied = set(state.applied)
-    history = [m.sql_path.read_text("utf-8", errors="replace") for m in state.local if m.name in applied]
-    findings: list[Finding] = analyze_migrations([(m.name, m.sql) for m in pending], provider, history=history)
-    if provider == "postgresql" and pending:
-        from faber_db.safety import lint_locks_many
-
-        findings += lint_locks_many([(m.name, m.sql) for m in pending])
-    if db is not None and findings:
-        count_rows(findings, db)
-    decision = evaluate(findings, rules)
-    return Plan(
-        plan_id=plan_id(environment, database_identity, state.pending),
-        environment=environment,
-        pending=pending,
-        findings=findings,
-        destructive=bool(decision.needs_approval or decision.blocked),
-        blocked=[f"{f.migration}:{f.line} {f.kind}" for f in decision.blocked],
-        approval_level=decision.approval_level if decision.needs_approval else None,
-        requires_backup=decision.requires_backup,
-    )

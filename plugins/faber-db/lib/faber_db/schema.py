@@ -24,15 +24,15 @@ OPERATION_DETAILS: dict[str, str] = {
     "init": "faber_db.results:InitDetails",
     "status": "faber_db.results:StatusDetails",
     "generate-migration": "faber_db.commands.generate:GenerateDetails",
-    "migrate": "faber_db.deploy:MigrateDetails",
-    "backup": "faber_db.commands.backup:BackupDetails",
-    "backups": "faber_db.commands.backups:BackupsDetails",
-    "restore": "faber_db.commands.restore:RestoreDetails",
-    "rollback": "faber_db.commands.rollback:RollbackDetails",
+    "migrate": "faber_db.operations.migrate:MigrateDetails",
+    "backup": "faber_db.operations.backup:BackupDetails",
+    "backups": "faber_db.operations.backup:BackupsDetails",
+    "restore": "faber_db.operations.restore:RestoreDetails",
+    "rollback": "faber_db.operations.rollback:RollbackDetails",
     "health-check": "faber_db.commands.health:HealthDetails",
-    "db-create": "faber_db.commands.db_create:DbCreateDetails",
+    "db-create": "faber_db.operations.db_create:DbCreateDetails",
     "audit": "faber_db.commands.audit:AuditDetails",
-    "faber": "faber_db.commands.faber_phase:PhaseDetails",
+    "faber": "faber_db.operations.faber:PhaseDetails",
 }
 
 

@@ -6,9 +6,10 @@ import argparse
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from faber_db import audit
+from faber_db import audit, plans
 from faber_db.errors import FaberError
 from faber_db.results import ErrorInfo, Result
 from faber_db.runtime import Context
@@ -30,6 +31,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", metavar="DATE", help="only entries at or after this ISO date/time (UTC)")
     parser.add_argument("--limit", type=int, default=50, metavar="N", help="newest N entries (default 50)")
     parser.add_argument("--verify", action="store_true", help="check that no line was edited or deleted")
+
+
+def _anchors(project_root: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The chain heads recorded outside the file: in plan records (and backup manifests)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for path in sorted((project_root / plans.PLANS_DIR).glob("*.json")):
+        entry = plans.load(project_root, path.stem)
+        if entry is not None and isinstance(entry.audit_head, dict):
+            found.append((f"plan {entry.plan_id}", entry.audit_head))
+    return found
 
 
 def _since(value: str | None) -> datetime | None:
@@ -63,14 +74,17 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         entries.append({"line": number, **{k: v for k, v in record.items() if k not in ("hash", "prev")}})
     details = AuditDetails(file=str(audit.AUDIT_FILE), total=len(lines), entries=entries[-args.limit:])
     if args.verify:
-        details.problems = audit.verify(lines)
+        details.problems = audit.verify(loaded.project_root, _anchors(loaded.project_root))
         details.verified = not details.problems
         if details.problems:
             first = details.problems[0]
-            message = f"Audit trail tampered: line {first['line']}: {first['problem']}"
+            where = f"line {first['line']}: " if first["line"] else ""
+            message = f"Audit trail tampered: {where}{first['problem']}"
             return Result(status="failure", operation="audit", environment=environment, message=message,
-                          details=details, errors=[ErrorInfo("AUDIT_TAMPERED", message,
-                                                             "Compare with your VCS or backup copy of audit.jsonl.")])
-    verdict = "; hash chain intact" if details.verified else ""
+                          details=details, errors=[ErrorInfo(
+                              "AUDIT_TAMPERED", message,
+                              "Compare audit.jsonl with a copy you trust (a backup of the project); every problem "
+                              "is listed in details.problems.")])
+    verdict = "; hash chain intact and matches its anchors" if details.verified else ""
     return Result(status="success", operation="audit", environment=environment,
                   message=f"{len(entries)} audit entr{'y' if len(entries) == 1 else 'ies'}{verdict}", details=details)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from faber_db.deploy import MigrateOptions, migrate
+from faber_db.operations.migrate import MigrateOptions, migrate
 from faber_db.results import Result
 from faber_db.runtime import Context
 

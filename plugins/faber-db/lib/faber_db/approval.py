@@ -1,0 +1,156 @@
+"""The approval step of the guarded workflow: who said yes to this plan, and how we know.
+
+- Not protected: no approval (an `--approve` given anyway must still name a valid recorded plan).
+- Under an AI agent (`policy.agent_marker`): `--approve ID` must name a recorded plan AND the
+  environment must carry a single-use proof (`proof.APPROVAL_VARIABLE`) that only the plugin's
+  approval gate mints, after the person accepted Claude Code's prompt for exactly that command.
+  No proof, a spent one, or one for another plan is refused, whatever shape the command had.
+- A person at a terminal: `--approve ID` of a recorded plan, or the plan shown and the environment
+  name typed (up to three tries; Ctrl-C or Ctrl-D cancels).
+- Anyone else (CI): `--approve ID` of a recorded plan.
+Flags the plan needs besides approval (`--allow-destructive`, `--allow-drift`, ...) are checked before
+anyone is asked, and the plan is spent (marked used) only once everything agreed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+from faber_db import plans
+from faber_db.errors import FaberError
+
+if TYPE_CHECKING:
+    from faber_db.plans import Plan, PlanRecord
+    from faber_db.workflow import GuardedOperation, Run
+
+PROMPT_TRIES = 3
+
+
+def approve(operation: GuardedOperation, run: Run) -> None:
+    target, request, plan = run.require_target(), run.request, run.plan
+    assert plan is not None
+    command = operation.command(run)
+    with run.steps.run("approval") as step:
+        if plan.blocked:
+            raise FaberError("OPERATION_BLOCKED",
+                             f"The plan has statements never allowed through automation: {', '.join(plan.blocked)}",
+                             "Run those statements by hand, with a DBA, outside faber-db; nothing was changed.")
+        entry: PlanRecord | None = None
+        if request.approve is not None:
+            entry = plans.check(run.root, request.approve, plan.binding, command=command)
+            plan.plan_id = entry.plan_id
+        if not run.protected:
+            step.message = "not a protected environment"
+            _spend(run, plan, entry)
+            return
+        _check_flags(plan, run, command)
+        from faber_db.policy import agent_marker
+
+        agent = agent_marker(os.environ)
+        if agent is not None:
+            run.approved_by = _agent_approval(run, entry, command, agent)
+        elif entry is not None:
+            run.approved_by = "--approve"
+        elif _interactive():
+            run.approved_by = _prompt(run, plan, command)
+        else:
+            raise FaberError(
+                "APPROVAL_REQUIRED",
+                f"{target.name} is protected: {operation.name} needs a person's approval of a previewed plan; "
+                "nothing was changed",
+                f"Preview with `{command} --dry-run`, show the plan to the person, and with their yes run the "
+                "command it prints (`--approve <plan id>`).")
+        _spend(run, plan, entry)
+        step.message = f"plan {plan.plan_id} approved ({run.approved_by})"
+
+
+def _spend(run: Run, plan: Plan, entry: PlanRecord | None) -> None:
+    """Mark the plan used before anything changes. A plan approved without a dry run (an unprotected
+    environment, or typed at the terminal) is recorded already spent, so the audit names it too."""
+    from faber_db import audit
+
+    if entry is None:
+        entry = plans.record(run.root, plan, ttl_hours=run.require_target().loaded.config.safety.plan_ttl_hours,
+                             audit_head=audit.head(run.root))
+        plan.plan_id = entry.plan_id
+    plans.mark_used(run.root, entry)
+
+
+def _check_flags(plan: Plan, run: Run, command: str) -> None:
+    request = run.request
+    if plan.destructive and not request.allow_destructive:
+        raise FaberError(
+            "DESTRUCTIVE_CHANGE",
+            f"The plan for {run.require_target().name} has destructive statements; nothing was changed",
+            "Show the findings (with their row counts) to the person; if they agree, run the approved command "
+            "again with --allow-destructive.")
+    missing = {flag: why for flag, why in plan.required_flags.items() if flag not in request.flags}
+    if missing:
+        reasons = "; ".join(f"{flag}: {why}" for flag, why in missing.items())
+        raise FaberError(
+            "CONFIRMATION_REQUIRED",
+            f"The plan needs an explicit confirmation besides the approval ({reasons}); nothing was changed",
+            f"Show this to the person; if they agree, run the approved command again with {' '.join(missing)}.")
+
+
+def _agent_approval(run: Run, entry: PlanRecord | None, command: str, agent: str) -> str:
+    from faber_db import proof
+
+    how = ("In Claude Code, run the dry run's command exactly as printed (`... --approve <plan id>`): "
+           "faber-db's approval gate asks the person and the command they accept carries their yes. "
+           f"Or the person runs `{command} --approve <plan id>` in their own terminal.")
+    if entry is None:
+        raise FaberError(
+            "APPROVAL_REQUIRED",
+            f"{run.require_target().name} is protected and faber-db is running under an AI agent ({agent}): "
+            "only a previewed plan the person approved can be applied; nothing was changed",
+            f"Preview with `{command} --dry-run` and show the plan to the person. {how}")
+    token = os.environ.get(proof.APPROVAL_VARIABLE, "")
+    if not token:
+        raise FaberError(
+            "APPROVAL_REQUIRED",
+            f"Running under an AI agent ({agent}) without the person's approval of plan {entry.plan_id}; "
+            "nothing was changed", how)
+    try:
+        proof.verify_and_spend(token, plan_id=entry.plan_id, environment=entry.environment,
+                               project_root=run.root)
+    except proof.ProofRejected as exc:
+        raise FaberError(
+            "APPROVAL_REQUIRED",
+            f"The approval carried with this command was refused ({exc.reason}); nothing was changed", how
+        ) from None
+    return "the person, through Claude Code's prompt (approval gate)"
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _prompt(run: Run, plan: Plan, command: str, stdin: TextIO | None = None, stderr: TextIO | None = None) -> str:
+    """Show the plan, then ask for the environment name (or an alias); Ctrl-C / Ctrl-D / Enter cancel."""
+    target = run.require_target()
+    stdin, stderr = stdin or sys.stdin, stderr or sys.stderr
+    names = (target.name, *target.env.aliases)
+    stderr.write(f"\n{plan.title}\n" + "".join(f"  {line}\n" for line in plan.summary) + "\n")
+    expected = target.name + (f" (or {', '.join(target.env.aliases)})" if target.env.aliases else "")
+    for attempt in range(1, PROMPT_TRIES + 1):
+        stderr.write(f"Type {expected} to go ahead, or press Enter to cancel: ")
+        stderr.flush()
+        line = stdin.readline()
+        if not line:  # Ctrl-D: end of input
+            stderr.write("\n")
+            raise KeyboardInterrupt
+        typed = line.strip()
+        if typed in names:
+            return "typed at the terminal"
+        if not typed:
+            raise KeyboardInterrupt
+        left = PROMPT_TRIES - attempt
+        stderr.write(f"You typed {typed!r}, not {target.name!r}." + (f" {left} more tries.\n" if left else "\n"))
+    raise FaberError("APPROVAL_REQUIRED", f"The environment name was not typed; {target.name} was not changed",
+                     f"Run `{command}` again and type {target.name} when asked, or press Enter to cancel.")
