@@ -32,9 +32,11 @@ def test_the_four_phases_stop_for_approval_then_complete(lifecycle: Lifecycle) -
     assert lifecycle.faber("status", "production")["details"]["applied"] == []  # nothing applied yet
 
     released = lifecycle.faber("faber", "release", "--approve", plan_id)
-    applied = released["details"]["steps"][1]["details"]["applied"]
-    assert applied[-1] == migration["name"]
-    assert released["details"]["steps"][1]["details"]["backup"]["verified"] is True
+    # with the person's approval the phase applies the recorded plan (no second dry run)
+    (apply_step,) = released["details"]["steps"]
+    assert apply_step["command"] == f"faber-db migrate production --approve {plan_id}"
+    assert apply_step["details"]["applied"][-1] == migration["name"]
+    assert apply_step["details"]["backup"]["verified"] is True
     assert lifecycle.faber("status", "production")["details"]["up_to_date"] is True
 
 

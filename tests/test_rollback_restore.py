@@ -58,7 +58,7 @@ def test_rollback_last_two_returns_to_the_first_migration(lifecycle: Lifecycle) 
     assert lifecycle.faber("status", "dev")["details"]["up_to_date"] is True
 
 
-def test_rollback_without_down_sql_offers_the_backup_instead(lifecycle: Lifecycle) -> None:
+def test_rollback_without_down_sql_restores_the_backup_its_preview_named(lifecycle: Lifecycle) -> None:
     lifecycle.faber("migrate", "dev")
     backup = lifecycle.faber("backup", "dev")["details"]["backup"]["id"]
     lifecycle.project.write_schema(USER_WITH_BIO)
@@ -68,10 +68,13 @@ def test_rollback_without_down_sql_offers_the_backup_instead(lifecycle: Lifecycl
     dry = lifecycle.faber("rollback", "dev", "--dry-run")
     assert dry["details"]["strategy"] == "restore"
     assert dry["details"]["alternative"]["backup_id"] == backup
-    refused = lifecycle.faber("rollback", "dev", expect=1)
-    assert error_code(refused) == "NO_DOWN_MIGRATION"
-    assert backup in refused["errors"][0]["hint"]
+    assert dry["details"]["undoes"] == [name]  # exactly what was asked: no extra confirmation needed
     assert lifecycle.faber("status", "dev")["details"]["applied"][-1] == name  # nothing changed
+
+    done = lifecycle.faber("rollback", "dev")  # the strategy the preview showed is the one applied
+    assert done["details"]["strategy"] == "restore" and done["details"]["rolled_back"] == [name]
+    status = lifecycle.faber("status", "dev")["details"]
+    assert status["pending"] == [name] and name not in status["applied"]
 
 
 def test_backup_change_restore_gives_back_the_rows(lifecycle: Lifecycle) -> None:

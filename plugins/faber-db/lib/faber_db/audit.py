@@ -203,17 +203,20 @@ def verify(project_root: Path, anchors: list[tuple[str, dict[str, Any]]]) -> lis
     if problem:
         problems.append({"line": 0, "problem": problem})
     found = list(anchors) + ([("this machine's anchor", machine)] if machine else [])
+    position = {value: number for number, value in hashes.items()}
     for where, anchor in found:
         seq, expected = int(anchor.get("seq", 0)), str(anchor.get("hash", ""))
-        if seq == 0:
+        if seq == 0 or position.get(expected) == seq:
             continue
+        if expected in position:
+            continue  # the anchored line is there, at another position: the chain names the deletion
         if seq > len(lines):
             what = "deleted or emptied" if not lines else f"cut off after line {len(lines)}"
             problems.append({"line": len(lines) + 1 if lines else 0,
                              "problem": f"the trail was {what}: {where} records {seq} lines"})
-        elif hashes.get(seq) != expected:
+        else:
             problems.append({"line": seq, "problem": f"line {seq} is not the line {where} recorded (rewritten)"})
-    if machine and len(lines) > int(machine["seq"]):
+    if machine and len(lines) > int(machine["seq"]) and position.get(str(machine["hash"])) == int(machine["seq"]):
         problems.append({"line": int(machine["seq"]) + 1,
                          "problem": f"lines {int(machine['seq']) + 1}-{len(lines)} were not written by faber-db on "
                          "this machine (appended by hand or by another account)"})
