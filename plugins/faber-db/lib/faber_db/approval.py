@@ -8,8 +8,9 @@
 - A person at a terminal: `--approve ID` of a recorded plan, or the plan shown and the environment
   name typed (up to three tries; Ctrl-C or Ctrl-D cancels).
 - Anyone else (CI): `--approve ID` of a recorded plan.
-Flags the plan needs besides approval (`--allow-destructive`, `--allow-drift`, ...) are checked before
-anyone is asked, and the plan is spent (marked used) only once everything agreed.
+Confirmations the plan needs (`--restore-backup ID` when a rollback would undo more than asked: in
+every environment; `--allow-destructive` in protected ones) are checked before anyone is asked, and the
+plan is spent (marked used) only once everything agreed.
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ def approve(operation: GuardedOperation, run: Run) -> None:
         if request.approve is not None:
             entry = plans.check(run.root, request.approve, plan.binding, command=command)
             plan.plan_id = entry.plan_id
+        _check_confirmations(plan, run)
         if not run.protected:
             step.message = "not a protected environment"
             _spend(run, plan, entry)
             return
-        _check_flags(plan, run, command)
+        _check_destructive(plan, run)
         from faber_db.policy import agent_marker
 
         agent = agent_marker(os.environ)
@@ -78,21 +80,26 @@ def _spend(run: Run, plan: Plan, entry: PlanRecord | None) -> None:
     plans.mark_used(run.root, entry)
 
 
-def _check_flags(plan: Plan, run: Run, command: str) -> None:
-    request = run.request
-    if plan.destructive and not request.allow_destructive:
+def _check_confirmations(plan: Plan, run: Run) -> None:
+    """A plan that does more than was asked (a rollback restoring an older backup) needs that named,
+    in every environment: it is a question of scope, not of protection."""
+    missing = {flag: why for flag, why in plan.required_flags.items() if flag not in run.request.flags}
+    if missing:
+        reasons = "; ".join(f"{flag.replace('=', ' ')}: {why}" for flag, why in missing.items())
+        flags = " ".join(flag.replace("=", " ") for flag in missing)
+        raise FaberError(
+            "CONFIRMATION_REQUIRED",
+            f"The plan needs an explicit confirmation ({reasons}); nothing was changed",
+            f"Show this to the person; if they agree, run the approved command again with {flags}.")
+
+
+def _check_destructive(plan: Plan, run: Run) -> None:
+    if plan.destructive and not run.request.allow_destructive:
         raise FaberError(
             "DESTRUCTIVE_CHANGE",
             f"The plan for {run.require_target().name} has destructive statements; nothing was changed",
             "Show the findings (with their row counts) to the person; if they agree, run the approved command "
             "again with --allow-destructive.")
-    missing = {flag: why for flag, why in plan.required_flags.items() if flag not in request.flags}
-    if missing:
-        reasons = "; ".join(f"{flag}: {why}" for flag, why in missing.items())
-        raise FaberError(
-            "CONFIRMATION_REQUIRED",
-            f"The plan needs an explicit confirmation besides the approval ({reasons}); nothing was changed",
-            f"Show this to the person; if they agree, run the approved command again with {' '.join(missing)}.")
 
 
 def _agent_approval(run: Run, entry: PlanRecord | None, command: str, agent: str) -> str:

@@ -245,6 +245,10 @@ class MigrateOperation(GuardedOperation):
                 error, output = exc, str(exc.details.get("prisma_output", ""))
                 if target.provider == "postgresql":
                     _end_orphaned_sessions(target, time.monotonic() - started, run.warnings)
+            except BaseException:  # Ctrl-C or SIGTERM: the tool was stopped; its server sessions go too
+                if target.provider == "postgresql":
+                    _end_orphaned_sessions(target, time.monotonic() - started, run.warnings)
+                raise
             if error is None:
                 step.message = f"prisma migrate deploy applied the {len(names)} pending migration(s)"
                 return
