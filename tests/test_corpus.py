@@ -27,7 +27,7 @@ SQLITE = [name for name in corpus.names() if corpus.provider(name) == "sqlite"]
 MIGRATION_NAME = re.compile(r"^\d{14}_[a-z0-9_]+$")
 
 # What each history promises (the brief it was written to); checked against the files.
-MIN_MIGRATIONS = {"pg_commerce": 160}
+MIN_MIGRATIONS = {"pg_commerce": 160, "sqlite_notes": 50}
 TRAITS: dict[str, list[str]] = {
     "pg_commerce": [
         r'CREATE EXTENSION IF NOT EXISTS "?pgcrypto"?;',
@@ -66,6 +66,16 @@ TRAITS: dict[str, list[str]] = {
         r'DROP COLUMN "\w+"',
         r"SET DATA TYPE",
         r'CREATE TABLE "public"\."\w+"',
+    ],
+    "sqlite_notes": [
+        r'PRAGMA defer_foreign_keys=ON;\nPRAGMA foreign_keys=OFF;\nCREATE TABLE "new_\w+"',
+        r'INSERT INTO "new_\w+" \([^)]*\) SELECT [^;]* FROM "\w+"\nWHERE ',
+        r'DROP TABLE "\w+";\nALTER TABLE "new_\w+" RENAME TO "\w+";',
+        r"CREATE TRIGGER",
+        r"CREATE UNIQUE INDEX",
+        r'CREATE INDEX "\w+" ON "\w+"\("\w+"\) WHERE',
+        r"DELETE FROM \"\w+\"\s+WHERE",
+        r'RENAME COLUMN "\w+" TO "\w+"',
     ],
 }
 
@@ -127,7 +137,7 @@ def _redefined_drops(statements: list[Statement]) -> set[int]:
 
 
 def test_names_and_layout() -> None:
-    assert "pg_commerce" in corpus.names()
+    assert {"pg_commerce", "sqlite_notes"} <= set(corpus.names())
     for name in corpus.names():
         migrations = corpus.history(name)
         assert migrations, name
