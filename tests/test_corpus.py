@@ -27,7 +27,7 @@ SQLITE = [name for name in corpus.names() if corpus.provider(name) == "sqlite"]
 MIGRATION_NAME = re.compile(r"^\d{14}_[a-z0-9_]+$")
 
 # What each history promises (the brief it was written to); checked against the files.
-MIN_MIGRATIONS = {"pg_commerce": 160, "sqlite_notes": 50}
+MIN_MIGRATIONS = {"pg_commerce": 160, "pg_saas_small": 20, "sqlite_notes": 50}
 TRAITS: dict[str, list[str]] = {
     "pg_commerce": [
         r'CREATE EXTENSION IF NOT EXISTS "?pgcrypto"?;',
@@ -66,6 +66,16 @@ TRAITS: dict[str, list[str]] = {
         r'DROP COLUMN "\w+"',
         r"SET DATA TYPE",
         r'CREATE TABLE "public"\."\w+"',
+    ],
+    "pg_saas_small": [
+        r'CREATE SCHEMA IF NOT EXISTS "billing";',
+        r'CREATE TABLE "billing"\."\w+"',
+        r'REFERENCES "public"\."Organization"',
+        r"GENERATED ALWAYS AS IDENTITY",
+        r"WITH \w+ AS \([^;]*\)\s*UPDATE",
+        r"ALTER TYPE \"billing\"\.\"\w+\" RENAME VALUE",
+        r"CREATE VIEW \"billing\"\.",
+        r"WHERE \"endedAt\" IS NULL;",
     ],
     "sqlite_notes": [
         r'PRAGMA defer_foreign_keys=ON;\nPRAGMA foreign_keys=OFF;\nCREATE TABLE "new_\w+"',
@@ -137,7 +147,10 @@ def _redefined_drops(statements: list[Statement]) -> set[int]:
 
 
 def test_names_and_layout() -> None:
-    assert {"pg_commerce", "sqlite_notes"} <= set(corpus.names())
+    assert corpus.names() == ["pg_commerce", "pg_saas_small", "sqlite_notes"]
+    folder = corpus.schema_path("pg_saas_small")
+    assert folder.is_dir() and len(list(folder.glob("*.prisma"))) >= 3
+    assert 'schemas  = ["public", "billing"]' in (folder / "schema.prisma").read_text()
     for name in corpus.names():
         migrations = corpus.history(name)
         assert migrations, name
@@ -365,13 +378,13 @@ def test_pg_schema_history_drift_is_exactly_the_documented_one(
 
 @pytest.mark.postgres
 def test_templates_deploy_part_of_a_history(pg_server: PostgresServer, templates: CorpusTemplates) -> None:
-    name = PG[0]
-    _with_clone(pg_server, templates.pg(name, 5), lambda url: None)
+    name = "pg_commerce"
     partial = templates.pg(name, 5)
     assert templates.pg(name, corpus.history(name)[4].name) == partial, "the same template is reused"
 
     def check(url: str) -> None:
         assert _applied(url) == [m.name for m in corpus.history(name, 5)]
+        assert pg_query(url, 'SELECT count(*) AS n FROM "User"') == [{"n": 0}], "no seed before the seed point"
 
     _with_clone(pg_server, partial, check)
 

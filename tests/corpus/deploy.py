@@ -49,13 +49,12 @@ READER = "reporting_reader"
 
 def ensure_roles(server: PostgresServer) -> None:
     """Create OWNER (LOGIN, password, no SUPERUSER/CREATEDB/CREATEROLE) and READER (NOLOGIN)."""
+    owner_options = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(sql.Literal(OWNER_PASSWORD))
     with server.admin_connection() as conn:
-        for role, options in ((OWNER, "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}"), (READER, "NOLOGIN")):
+        for role, options in ((OWNER, owner_options), (READER, sql.SQL("NOLOGIN"))):
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone()
-            verb = "ALTER" if exists else "CREATE"
-            conn.execute(
-                sql.SQL(verb + " ROLE {} " + options).format(sql.Identifier(role), sql.Literal(OWNER_PASSWORD))
-            )
+            verb = sql.SQL("ALTER" if exists else "CREATE")
+            conn.execute(sql.SQL("{} ROLE {} {}").format(verb, sql.Identifier(role), options))
 
 
 def owner_url(server: PostgresServer, dbname: str) -> str:
