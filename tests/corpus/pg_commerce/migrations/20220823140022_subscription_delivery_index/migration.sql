@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Subscription_nextDeliveryAt_idx" ON "Subscription"("nextDeliveryAt");

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Roaster" ADD COLUMN     "verifiedAt" TIMESTAMP(3);

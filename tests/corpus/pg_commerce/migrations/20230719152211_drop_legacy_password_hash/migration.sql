@@ -1,0 +1,9 @@
+/*
+  Warnings:
+
+  - You are about to drop the column `legacyPasswordHash` on the `User` table. All the data in the column will be lost.
+
+*/
+
+-- AlterTable
+ALTER TABLE "User" DROP COLUMN "legacyPasswordHash";

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Address" ADD COLUMN     "phone" TEXT;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "LoyaltyLedger" ADD COLUMN     "expiresAt" TIMESTAMP(3);

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "public"."Order" ADD COLUMN     "fulfilledAt" TIMESTAMPTZ(3);

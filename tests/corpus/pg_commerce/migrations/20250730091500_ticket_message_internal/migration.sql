@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "public"."TicketMessage" ADD COLUMN     "internal" BOOLEAN NOT NULL DEFAULT false;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "public"."ApiKey" ADD COLUMN     "scopes" TEXT[] DEFAULT ARRAY[]::TEXT[];

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Order_channel_createdAt_idx" ON "public"."Order"("channel", "createdAt");

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Address_country_idx" ON "public"."Address"("country");

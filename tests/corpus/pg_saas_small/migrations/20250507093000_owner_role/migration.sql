@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "public"."MemberRole" ADD VALUE 'OWNER';

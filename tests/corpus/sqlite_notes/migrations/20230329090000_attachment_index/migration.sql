@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Attachment_noteId_idx" ON "Attachment"("noteId");

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Note_notebookId_updatedAt_idx" ON "Note"("notebookId", "updatedAt");

@@ -1,0 +1,20 @@
+-- Hand-edited: empty uploads and attachments of deleted notes are not copied.
+-- RedefineTables
+PRAGMA defer_foreign_keys=ON;
+PRAGMA foreign_keys=OFF;
+CREATE TABLE "new_Attachment" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "noteId" INTEGER NOT NULL,
+    "fileName" TEXT NOT NULL,
+    "mime" TEXT NOT NULL,
+    "size" INTEGER NOT NULL,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "Attachment_noteId_fkey" FOREIGN KEY ("noteId") REFERENCES "Note" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+INSERT INTO "new_Attachment" ("createdAt", "fileName", "id", "mime", "noteId", "size") SELECT "createdAt", "fileName", "id", "mime", "noteId", "size" FROM "Attachment"
+WHERE "size" > 0 AND "noteId" IN (SELECT "id" FROM "Note");
+DROP TABLE "Attachment";
+ALTER TABLE "new_Attachment" RENAME TO "Attachment";
+CREATE INDEX "Attachment_noteId_idx" ON "Attachment"("noteId");
+PRAGMA foreign_keys=ON;
+PRAGMA defer_foreign_keys=OFF;

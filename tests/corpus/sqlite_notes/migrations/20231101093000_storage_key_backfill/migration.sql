@@ -1,0 +1,1 @@
+UPDATE "Attachment" SET "storageKey" = 'att/' || "id" || '/' || "fileName" WHERE "storageKey" IS NULL;

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Note_notebookId_pinned_idx" ON "Note"("notebookId", "pinned");

@@ -1,0 +1,1 @@
+DELETE FROM "Session" WHERE "expiresAt" < 1706659200000;

@@ -1,0 +1,1 @@
+DELETE FROM "Comment" WHERE "resolvedAt" IS NOT NULL AND "resolvedAt" < 1704067200000;
