@@ -65,6 +65,9 @@ READ_ONLY = frozenset({
     "tree", "du", "md5sum", "sha256sum", "sha1sum", "cksum", "od", "hexdump", "xxd", "strings", "nl", "sort",
     "uniq", "cut", "column", "true", "false", "pwd", "type", "which", "whereis", "sqlite3_analyzer", "zcat",
 })
+# programs that put new content into the files they name (a script they write is not the one on disk)
+WRITERS = frozenset({"cp", "mv", "tee", "install", "ln", "rsync", "sed", "dd", "curl", "wget", "patch", "tar",
+                     "unzip", "git", "base64", "openssl", "gpg", "scp"})
 GIT_READ_ONLY = frozenset({"status", "diff", "log", "show", "blame", "ls-files", "add", "grep", "cat-file",
                            "rev-parse", "describe", "shortlog", "ls-tree", "whatchanged", "check-ignore"})
 NOT_SCRIPTS = frozenset({  # programs never read as scripts from PATH (speed; they are binaries)
@@ -75,8 +78,8 @@ NOT_SCRIPTS = frozenset({  # programs never read as scripts from PATH (speed; th
     "psql", "sqlite3", "pg_dump", "pg_restore", "true", "false", "sleep", "date", "pwd", "cd", "which", "uv",
 })
 SKILL_COMMAND = re.compile(r"""run_command\(\s*["']([a-z-]+)["']\s*\)""")
-CODE_MARKERS = ("faber_db", "faber-db", "faber_phase", "apply_migration", "db_create", "FABER_DB_", "CLAUDE_DB_CWD",
-                "CLAUDE_PLUGIN_DATA", ".fractary", "migrate deploy", "migrate reset", "migrate resolve", "db push",
+CODE_MARKERS = (".fractary", "faber_db", "faber-db", "faber_phase", "apply_migration", "db_create", "FABER_DB_",
+                "CLAUDE_DB_CWD", "CLAUDE_PLUGIN_DATA", "migrate deploy", "migrate reset", "migrate resolve", "db push",
                 "db execute", "pg_restore", "psql")
 _HOME = Path(pwd.getpwuid(os.geteuid()).pw_dir)
 PLUGIN_ROOT = Path(__file__).resolve().parents[3]
@@ -94,6 +97,7 @@ class Arg:
     text: str | None
     refs: frozenset[str] = frozenset()
     splits: bool = False  # an unquoted unknown: may become several words
+    head: str = ""  # for an unknown: the literal text before the first computed part (`NAME=` of export)
 
 
 @dataclass(frozen=True)
@@ -393,7 +397,7 @@ class Analyzer:
                     self.run_script(part.script, state.copy())
                 known = False
         if not known:
-            out.append(Arg(None, frozenset(refs), splits))
+            out.append(Arg(None, frozenset(refs), splits, _literal_head(parts)))
             return out
         text = "".join(pieces)
         if splits:  # an unquoted variable holding blanks becomes several words
@@ -453,9 +457,10 @@ class Analyzer:
 
     def assign(self, name: str, value: Arg | None, state: State, *, export: bool, scope_only: bool) -> None:
         """An assignment (prefix, plain, export/declare/read): record it, and flag sensitive names."""
-        if name in self.sensitive() or (name.startswith("PG") and name in ("PGHOST", "PGDATABASE", "PGSERVICE",
-                                                                          "PGPASSFILE", "PGSERVICEFILE")):
-            self.add(f"it sets {name}, which decides which database, config, project or approval "
+        if name in self.sensitive() or name in ("PGHOST", "PGDATABASE", "PGSERVICE", "PGPASSFILE", "PGSERVICEFILE"):
+            source = sorted((value.refs if value else frozenset()) & self.protected_variables())
+            origin = f" from ${source[0]} (a protected environment's URL)" if source else ""
+            self.add(f"it sets {name}{origin}, which decides which database, config, project or approval "
                      "faber-db and Prisma use")
         if not scope_only:
             old = state.variables.get(name)
@@ -506,7 +511,7 @@ class Analyzer:
             if program in state.functions:
                 self.run_function(program, args, state)
                 return
-        handler = _BUILTINS.get(name) if "/" not in program else None
+        handler = _BUILTINS.get(program) if "/" not in program else None
         if handler is not None:
             handler(self, argv, state, prefix, stdin, node)
             return
@@ -628,9 +633,15 @@ class Analyzer:
                    if isinstance(call.options.get(flag), str)]
         details += [flag for flag in ("--allow-destructive", "--skip-backup", "--skip-health-check")
                     if call.options.get(flag) is True]
+        exact = all(a.text.split("=", 1)[0] in faber_cli.option_names(call.command or "")
+                    for a in args if a.text is not None and a.text.startswith("--"))
+        proof_ok = node is not None and not prefix and not project_changed and exact and _canonical_program(
+            via, args, call)
+        where = (f" of the project named by --project {call.options['--project']} (not the one it runs in)"
+                 if project_changed else "")
         apply = Apply(operation, environment, canonical, plan if isinstance(plan, str) else None, root, details,
-                      node, proof_ok=node is not None and not prefix and _canonical_program(via, args, call))
-        self.add(f"it runs faber-db {operation} on the protected environment {canonical}", apply)
+                      node, proof_ok)
+        self.add(f"it runs faber-db {operation} on the protected environment {canonical}{where}", apply)
 
     def is_protected(self, name: str, canonical: str, governing: policy.Protection) -> bool:
         """Protected in the config that governs, or in the session's own project, or using a protected
@@ -781,6 +792,11 @@ class Analyzer:
         return head.decode("utf-8", "replace") if head.startswith(b"#!") else None
 
     def path_arguments(self, name: str, args: list[Arg], state: State) -> None:
+        approvals = str(proof.approval_dir().parent)
+        for arg in args:  # reading the approval key is as dangerous as writing it
+            path = self.resolve(arg.text, state) if arg.text else None
+            if path is not None and (str(path) + "/").startswith(approvals + "/"):
+                self.add(f"`{name}` reaches into faber-db's approval key folder ({arg.text})")
         if name in READ_ONLY:
             return
         for arg in args:
@@ -792,8 +808,9 @@ class Analyzer:
             guarded = self.guarded(text, state)
             if guarded:
                 self.add(f"`{name}` touches {text}, {guarded}")
-            path = self.resolve(text, state)
-            self.written.add(str(path) if path else text)
+            if name in WRITERS:
+                path = self.resolve(text, state)
+                self.written.add(str(path) if path else text)
 
     def git(self, args: list[Arg], state: State) -> None:
         sub = next((a.text for a in args if a.text is None or not a.text.startswith("-")), "")
@@ -1071,6 +1088,15 @@ def guarded_path(text: str, analyzer: Analyzer | None) -> str | None:
     return None
 
 
+def _literal_head(parts: list[Lit | Param | CmdSub | Arith | ProcSub]) -> str:
+    head: list[str] = []
+    for part in parts:
+        if not isinstance(part, Lit):
+            break
+        head.append(part.text)
+    return "".join(head)
+
+
 def _tilde(text: str) -> str | None:
     head, sep, rest = text.partition("/")
     if head == "~":
@@ -1082,7 +1108,8 @@ def _tilde(text: str) -> str | None:
 
 
 def _has_glob(text: str) -> bool:
-    if any(c in text for c in "*?["):
+    bracket = text.find("[")
+    if "*" in text or "?" in text or (bracket >= 0 and text.find("]", bracket + 1) > 0):
         return True
     start = text.find("{")
     return start >= 0 and text.find("}", start) > 0 and ("," in text[start:] or ".." in text[start:])
@@ -1099,9 +1126,9 @@ def _canonical_program(via: str, args: list[Arg], call: faber_cli.Call) -> bool:
     not a copy), with a literal plan id, and nothing unusual about its arguments."""
     if not isinstance(call.options.get("--approve"), str) or call.repeated:
         return False
-    if via == "faber-db" or via == str(PLUGIN_ROOT / "bin" / "faber-db"):
+    if via == "faber-db" or os.path.realpath(via) == str(PLUGIN_ROOT / "bin" / "faber-db"):
         return True
-    script = via.removeprefix("python ")
+    script = os.path.realpath(via.removeprefix("python "))
     return any(script == str(PLUGIN_ROOT / relative) for relative in policy.SCRIPT_COMMANDS)
 
 
@@ -1137,12 +1164,17 @@ def _export(a: Analyzer, argv: list[Arg], state: State, prefix: dict[str, Arg], 
     export = command == "export" or any(x.text is not None and x.text.startswith("-") and "x" in x.text
                                         for x in argv[1:])
     for arg in argv[1:]:
-        if arg.text is None:
-            a.add(f"`{command}` sets a variable whose name is computed at run time (it may be DATABASE_URL)")
+        text = arg.text
+        if text is None:
+            name = arg.head.partition("=")[0].removesuffix("+")
+            if "=" in arg.head and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                a.assign(name, Arg(None, arg.refs), state, export=export, scope_only=False)
+            else:
+                a.add(f"`{command}` sets a variable whose name is computed at run time (it may be DATABASE_URL)")
             continue
-        if arg.text.startswith(("-", "+")):
+        if text.startswith(("-", "+")):
             continue
-        name, sep, value = arg.text.partition("=")
+        name, sep, value = text.partition("=")
         name = name.removesuffix("+")
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             continue
@@ -1309,6 +1341,12 @@ def _env(a: Analyzer, argv: list[Arg], state: State, prefix: dict[str, Arg], std
     while i < len(args):
         text = args[i].text
         if text is None:
+            name = args[i].head.partition("=")[0]
+            if "=" in args[i].head and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                scoped[name] = Arg(None, args[i].refs)
+                a.assign(name, scoped[name], state, export=True, scope_only=True)
+                i += 1
+                continue
             a.add("it runs `env` with arguments computed at run time")
             return
         if text in ("-S", "--split-string") or text.startswith(("-S", "--split-string=")):

@@ -82,7 +82,7 @@ def bash_output(tool_input: Mapping[str, Any], analyzer: Analyzer) -> dict[str, 
     try:
         script = parse(command, analyzer.deadline)
     except ShellSyntaxError as exc:
-        return ask(f"faber-db approval gate: the command is not shell text the gate can read ({exc}); bash may "
+        return ask(f"faber-db approval gate: the command's shell syntax cannot be read ({exc}); bash may "
                    "still run part of it, so you are asked.")
     start_dir = analyzer.session_cwd if analyzer.session_cwd.is_dir() else None
     state = State(cwd=start_dir.resolve() if start_dir else None)
@@ -92,13 +92,13 @@ def bash_output(tool_input: Mapping[str, Any], analyzer: Analyzer) -> dict[str, 
         return None
     single = findings[0].apply if len(findings) == 1 else None
     if single is not None and single.proof_ok:
-        node = canonical_node(script, single)
+        node = canonical_node(command, script, single)
         if node is not None:
             return proof_output(command, tool_input, single, node)
     return ask(refusal_reason(findings))
 
 
-def canonical_node(script: Script, apply: Apply) -> Simple | None:
+def canonical_node(command: str, script: Script, apply: Apply) -> Simple | None:
     """The apply's command node when the whole text is `[cd DIR &&] <apply>` in plain words."""
     if len(script.lists) != 1 or script.lists[0][1] not in ("", "\n"):
         return None
@@ -117,6 +117,10 @@ def canonical_node(script: Script, apply: Apply) -> Simple | None:
     node = simples[-1]
     if node.assigns or node.redirects or not PLAN_ID.fullmatch(apply.plan_id):
         return None
+    if command[:simples[0].start].strip() or command[node.end:].strip():
+        return None  # nothing else in the text, not even a comment
+    if "\\" in command or "\n" in command.strip():
+        return None  # one line, no escapes or line continuations
     if node is not apply.node:
         return None
     for index, word in enumerate(node.words):

@@ -50,6 +50,12 @@ class Call:
     global_project: bool = False  # --project was given before the command (and maybe again after)
 
 
+def option_names(command: str) -> frozenset[str]:
+    """Every long option spelled out in full, for `command` (and before it)."""
+    values, flags, _ = COMMAND_OPTIONS.get(command, (frozenset(), frozenset(), (0, 0)))
+    return GLOBAL_VALUE_OPTIONS | GLOBAL_FLAGS | values | flags
+
+
 def _match(token: str, values: frozenset[str], flags: frozenset[str]) -> tuple[str | None, bool]:
     """(option, takes_value) for a long option or a unique prefix of one; (None, _) when unknown or
     ambiguous (argparse: a usage error)."""
