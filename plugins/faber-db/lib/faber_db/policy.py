@@ -58,7 +58,9 @@ def is_project_folder(directory: Path) -> bool:
     try:
         if (directory / CONFIG_TOML).is_file() or (directory / CONFIG_JSON).is_file():
             return True
-        if any((directory / name).is_file() for name in (*PRISMA_MARKERS_FILES, *PRISMA_CONFIG_NAMES)):
+        # prisma/ itself holds schema.prisma: its parent is the project (as Prisma resolves it)
+        files = PRISMA_MARKERS_FILES[:1] if directory.name == "prisma" else PRISMA_MARKERS_FILES
+        if any((directory / name).is_file() for name in (*files, *PRISMA_CONFIG_NAMES)):
             return True
         return any((directory / name).is_dir() for name in PRISMA_MARKERS_DIRS)
     except OSError:  # unreadable folder (permissions, name too long): not a project we can use
