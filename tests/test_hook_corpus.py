@@ -244,3 +244,11 @@ def test_the_hook_writes_nothing_inside_the_plugin(project: Path) -> None:
     run_hook(load("proof_migrate_production", project), project)
     after = sorted(str(p) for p in PLUGIN.rglob("*") if "__pycache__" in p.parts)
     assert after == before
+
+
+def test_hooks_json_registers_the_gate_for_every_tool_that_can_change_a_database() -> None:
+    config = json.loads((PLUGIN / "hooks" / "hooks.json").read_text("utf-8"))
+    (entry,) = config["hooks"]["PreToolUse"]
+    assert set(entry["matcher"].split("|")) == {"Bash", "Write", "Edit", "MultiEdit", "NotebookEdit"}
+    assert entry["hooks"] == [{"type": "command", "command": "python3 ${CLAUDE_PLUGIN_ROOT}/hooks/approval_gate.py",
+                               "timeout": 10}]

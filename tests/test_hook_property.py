@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from faber_db.gate import hook_output
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from faber_db.gate import hook_output
 
 REPO = Path(__file__).resolve().parent.parent
 HOOK = REPO / "plugins" / "faber-db" / "hooks" / "approval_gate.py"
@@ -26,8 +25,8 @@ PROJECT = Path(tempfile.mkdtemp(prefix="gate-property-"))
 (PROJECT / "prisma").mkdir()
 (PROJECT / "prisma/schema.prisma").write_text('datasource db {\n  provider = "sqlite"\n}\n', "utf-8")
 ENVIRON = {"PATH": os.environ.get("PATH", ""), "CLAUDECODE": "1", "PROD_DATABASE_URL": "file:./prod.db"}
-SHELL_ALPHABET = st.sampled_from(list("abcfmprx-_ ./=$`'\"\\;&|()<>{}[]*?~!#\n\t0129") +
-                                 ["faber-db", "migrate", "production", "--approve", "P", "--dry-run", "$(", "${",
+SHELL_ALPHABET = st.sampled_from([*"abcfmprx-_ ./=$`'\"\\;&|()<>{}[]*?~!#\n\t0129",
+                                  "faber-db", "migrate", "production", "--approve", "P", "--dry-run", "$(", "${",
                                   "<<EOF\n", "\nEOF\n", "bash -c ", "eval ", "python3 -c ", "xargs ", "env -S ",
                                   "cd /tmp", "&&", "||", "DATABASE_URL=", "export ", "f(){ ", "; }", "prisma "])
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
