@@ -10,11 +10,17 @@ only, no virtual environment needed); this file only feeds it and fails closed: 
 """
 
 import json
+import os
+import pwd
 import sys
 import time
 
 STARTED = time.monotonic()
-sys.dont_write_bytecode = True  # nothing is ever written inside the plugin folder
+# Compiled bytecode goes to faber-db's state folder (as bin/faber-db does), never into the plugin folder;
+# without a cache every call would compile the gate again (a few hundred milliseconds).
+_STATE = os.environ.get("CLAUDE_PLUGIN_DATA") or os.path.join(pwd.getpwuid(os.geteuid()).pw_dir, ".cache", "faber-db")
+sys.pycache_prefix = os.path.join(_STATE, "pycache")
+sys.dont_write_bytecode = False  # even under PYTHONDONTWRITEBYTECODE: the cache is outside the plugin
 
 
 def _fail_closed(exc: BaseException) -> dict:
@@ -26,7 +32,6 @@ def _fail_closed(exc: BaseException) -> dict:
 
 def main() -> int:
     try:
-        import os
         from pathlib import Path
 
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))

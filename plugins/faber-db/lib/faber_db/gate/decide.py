@@ -23,7 +23,8 @@ from faber_db.gate.shell import OutOfTime, Script, ShellSyntaxError, Simple, Wor
 
 FILE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 MAX_PAYLOAD_BYTES = 4 << 20
-TIME_BUDGET_SECONDS = 0.75
+CPU_BUDGET_SECONDS = 0.75  # reading the command: past this, ask (a 1 MB input is decided in under 1 s)
+WALL_BUDGET_SECONDS = 5.0  # on a machine too loaded to give the CPU: still answer long before the 10 s timeout
 PLAN_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_./:=@%+,-]+")
 _PLUGIN_WORD = re.compile(r"(\$\{CLAUDE_PLUGIN_ROOT\}|\$CLAUDE_PLUGIN_ROOT)(/[A-Za-z0-9_./-]+)")
@@ -42,8 +43,10 @@ def ask(reason: str, updated_input: Mapping[str, Any] | None = None) -> dict[str
 
 
 def hook_output(raw: bytes, environ: Mapping[str, str], started: float) -> dict[str, Any] | None:
-    """The JSON the hook prints for one payload (None: print nothing, the normal permission flow)."""
-    deadline = started + TIME_BUDGET_SECONDS
+    """The JSON the hook prints for one payload (None: print nothing, the normal permission flow).
+    `started` is the hook process's start in time.monotonic()."""
+    deadline = time.process_time() + CPU_BUDGET_SECONDS
+    wall_deadline = started + WALL_BUDGET_SECONDS
     if len(raw) > MAX_PAYLOAD_BYTES:
         return ask(f"faber-db approval gate: the request is larger than {MAX_PAYLOAD_BYTES >> 20} MB, too large "
                    "to check, so you are asked.")
@@ -61,7 +64,7 @@ def hook_output(raw: bytes, environ: Mapping[str, str], started: float) -> dict[
         return ask(f"faber-db approval gate: the {tool} payload has no tool_input object.")
     cwd_text = payload.get("cwd")
     session_cwd = Path(cwd_text) if isinstance(cwd_text, str) and cwd_text.startswith("/") else Path.cwd()
-    analyzer = Analyzer(environ, session_cwd, deadline)
+    analyzer = Analyzer(environ, session_cwd, deadline, wall_deadline)
     try:
         if tool == "Bash":
             return bash_output(tool_input, analyzer)

@@ -178,8 +178,8 @@ _ARRAY_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 
 
 def parse(text: str, deadline: float = math.inf) -> Script:
-    """The syntax tree of a whole command text (raises ShellSyntaxError, or OutOfTime once
-    time.monotonic() passes `deadline`)."""
+    """The syntax tree of a whole command text (raises ShellSyntaxError, or OutOfTime once this
+    process's CPU time, time.process_time(), passes `deadline`)."""
     parser = _Parser(text, 0, deadline)
     script = parser.parse_list(frozenset(), closing=None)
     if parser.i < len(text):
@@ -198,7 +198,7 @@ class _Parser:
         self.pending: list[Heredoc] = []
 
     def check_time(self) -> None:
-        if time.monotonic() > self.deadline:
+        if time.process_time() > self.deadline:
             raise OutOfTime("the command is too long to read in the time a hook has")
 
     # -- low level --
