@@ -83,6 +83,7 @@ CODE_MARKERS = (".fractary", "faber_db", "faber-db", "faber_phase", "apply_migra
                 "db execute", "pg_restore", "psql")
 _HOME = Path(pwd.getpwuid(os.geteuid()).pw_dir)
 PLUGIN_ROOT = Path(__file__).resolve().parents[3]
+APPROVALS = str(proof.approval_dir().parent)  # ~/.local/state/faber-db: the key, the spent list
 
 
 class Unsure(Exception):
@@ -178,6 +179,7 @@ class Analyzer:
         self.home_root, _ = policy.find_project_root(session_cwd, environ)
         self.home = self.protection(self.home_root) if self.home_root else None
         self.depth = 0
+        self.ticks = 0
 
     # -- policy lookups --
 
@@ -215,6 +217,9 @@ class Analyzer:
             self.findings.append(Finding(reason, apply))
 
     def tick(self) -> None:
+        self.ticks += 1
+        if self.ticks % 64:
+            return  # reading the clocks is a system call: look every 64 steps
         if time.process_time() > self.deadline or time.monotonic() > self.wall_deadline:
             raise OutOfTime("the command is too long to check in the time a hook has")
 
@@ -701,6 +706,8 @@ class Analyzer:
 
     def script_command(self, program: str, state: State) -> str | None:
         """The faber-db command a skill script (or a copy of one) runs, from its path or its content."""
+        if "/" not in program and not program.endswith(".py"):
+            return None
         path = self.resolve(program, state)
         text = str(path) if path is not None else program
         for script, command in policy.SCRIPT_COMMANDS.items():
@@ -793,10 +800,11 @@ class Analyzer:
         return head.decode("utf-8", "replace") if head.startswith(b"#!") else None
 
     def path_arguments(self, name: str, args: list[Arg], state: State) -> None:
-        approvals = str(proof.approval_dir().parent)
         for arg in args:  # reading the approval key is as dangerous as writing it
-            path = self.resolve(arg.text, state) if arg.text else None
-            if path is not None and (str(path) + "/").startswith(approvals + "/"):
+            if not arg.text or ("faber-db" not in arg.text and "approval" not in arg.text):
+                continue
+            path = self.resolve(arg.text, state)
+            if path is not None and (str(path) + "/").startswith(APPROVALS + "/"):
                 self.add(f"`{name}` reaches into faber-db's approval key folder ({arg.text})")
         if name in READ_ONLY:
             return
@@ -1059,12 +1067,12 @@ def guarded_path(text: str, analyzer: Analyzer | None) -> str | None:
     the plugin, Claude Code's settings, a protected SQLite file), or None."""
     normal = os.path.normpath(text) if text else text
     posix = PurePosixPath(normal)
-    if str(policy.CONFIG_DIR) in normal:
+    components = f"/{normal}/"  # match whole path components: docs/prisma/migrations.md is no migration
+    if f"/{policy.CONFIG_DIR}/" in components:
         return "inside faber-db's config folder (config, plans, audit trail, backups)"
-    approval = str(proof.approval_dir().parent)
-    if normal == approval or normal.startswith(approval + "/"):
+    if normal == APPROVALS or normal.startswith(APPROVALS + "/"):
         return "inside faber-db's approval key folder"
-    if "prisma/migrations" in normal:
+    if "/prisma/migrations/" in components:
         return "inside the Prisma migrations folder"
     if posix.name in policy.PRISMA_CONFIG_NAMES:
         return "the Prisma config (which names the database URL variable)"
