@@ -463,7 +463,7 @@ class Analyzer:
 
     def assign(self, name: str, value: Arg | None, state: State, *, export: bool, scope_only: bool) -> None:
         """An assignment (prefix, plain, export/declare/read): record it, and flag sensitive names."""
-        if name in self.sensitive() or name in ("PGHOST", "PGDATABASE", "PGSERVICE", "PGPASSFILE", "PGSERVICEFILE"):
+        if name in self.sensitive():
             source = sorted((value.refs if value else frozenset()) & self.protected_variables())
             origin = f" from ${source[0]} (a protected environment's URL)" if source else ""
             self.add(f"it sets {name}{origin}, which decides which database, config, project or approval "
@@ -1015,15 +1015,23 @@ class Analyzer:
                 self.add(f"`{name}` is aimed at a database computed at run time")
                 return
         targets = self.protected_targets()
-        for arg in args:
-            text = arg.text or ""
-            if name in ("sqlite3", "litecli", "sqlite-utils") and not text.startswith("-"):
-                path = self.resolve(text, state)
+        if name in ("sqlite3", "litecli", "sqlite-utils"):
+            for arg in args:
+                text = arg.text or ""
+                path = self.resolve(text, state) if text and not text.startswith("-") else None
                 if path is not None and (str(path.resolve()) in targets.files or path.name in targets.names):
                     self.add(f"`{name}` opens {text}, a protected environment's database file")
                     return
-            elif any(host in text for host in targets.hosts):
-                self.add(f"`{name}` is aimed at a protected environment's database host")
+            return
+        pg_environment = {n: Arg(self.environ[n]) for n in ("PGHOST", "PGDATABASE") if self.environ.get(n)}
+        pg_environment.update({n: Arg(v.text, v.refs) for n, v in state.variables.items()
+                               if v.exported and n in ("PGHOST", "PGDATABASE")})
+        hosts, databases = _pg_target(args, {**pg_environment, **prefix})
+        for host, database in targets.servers:
+            local = host in _LOCAL_HOSTS
+            host_named = host in hosts or (not hosts and local)
+            if (host_named and not local) or (host_named and database in databases):
+                self.add(f"`{name}` is aimed at a protected environment's database ({database} on {host})")
                 return
 
     def protected_targets(self) -> _Targets:
@@ -1041,25 +1049,75 @@ class Analyzer:
                         targets.files.add(str(Path(os.path.abspath(candidate)).resolve()))
                 targets.names.add(PurePosixPath(raw).name)
             else:
-                try:
-                    parts = urlsplit(url)
-                except ValueError:
-                    continue
-                database = parts.path.lstrip("/")
-                if parts.hostname and database:
-                    targets.hosts.add(f"{parts.hostname}:{parts.port}/{database}" if parts.port else
-                                      f"{parts.hostname}/{database}")
-                    targets.hosts.add(f"dbname={database}")
-                elif parts.hostname and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
-                    targets.hosts.add(parts.hostname)
+                server = _server(url)
+                if server is not None:
+                    targets.servers.add(server)
         return targets
 
 
 @dataclass
 class _Targets:
-    files: set[str] = field(default_factory=set)
-    names: set[str] = field(default_factory=set)
-    hosts: set[str] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)  # protected SQLite files, resolved
+    names: set[str] = field(default_factory=set)  # ... and their file names
+    servers: set[tuple[str, str]] = field(default_factory=set)  # protected PostgreSQL (host, database)
+
+
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", ""})
+_PG_VALUE_OPTIONS = frozenset({"-h", "--host", "-d", "--dbname", "-p", "--port", "-U", "--username", "-f", "--file",
+                               "-c", "--command", "-v", "--set", "-o", "--output", "-L", "--log-file", "-n", "-t",
+                               "-T", "-P", "-F", "-R", "-j", "--jobs", "-S", "--superuser", "-N", "--schema",
+                               "--table", "-I", "--index", "-e", "--exclude-schema"})
+
+
+def _server(url: str) -> tuple[str, str] | None:
+    """(host, database) of a PostgreSQL URL or conninfo string, or None."""
+    if "=" in url and "://" not in url:
+        fields = dict(item.partition("=")[::2] for item in url.split())
+        return fields.get("host", ""), fields.get("dbname", "")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not parts.scheme.startswith("postgres"):
+        return None
+    return parts.hostname or "", unquote(parts.path.lstrip("/"))
+
+
+def _pg_target(args: list[Arg], prefix: dict[str, Arg]) -> tuple[set[str], set[str]]:
+    """The hosts and databases a psql/pg_restore/createdb/dropdb command line names."""
+    hosts: set[str] = set()
+    databases: set[str] = set()
+    for name, arg in prefix.items():
+        if arg.text is not None and name == "PGHOST":
+            hosts.add(arg.text)
+        elif arg.text is not None and name == "PGDATABASE":
+            databases.add(arg.text)
+    texts = [a.text or "" for a in args]
+    i = 0
+    while i < len(texts):
+        text = texts[i]
+        flag, eq, inline = text.partition("=")
+        value = inline if eq and flag.startswith("--") else (texts[i + 1] if i + 1 < len(texts) else "")
+        if flag in ("-h", "--host"):
+            hosts.add(value)
+        elif flag in ("-d", "--dbname"):
+            server = _server(value)
+            if server is not None and ("://" in value or "=" in value):
+                hosts.add(server[0])
+                databases.add(server[1])
+            else:
+                databases.add(value)
+        if text.startswith("-"):
+            i += 2 if flag in _PG_VALUE_OPTIONS and not eq and len(text) == len(flag) else 1
+            continue
+        server = _server(text)
+        if server is not None and ("://" in text or "=" in text):
+            hosts.add(server[0])
+            databases.add(server[1])
+        else:
+            databases.add(text)  # psql DBNAME, createdb/dropdb NAME
+        i += 1
+    return hosts, databases
 
 
 def guarded_path(text: str, analyzer: Analyzer | None) -> str | None:
