@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from faber_db import policy
 from faber_db.errors import FaberError
 from faber_db.redact import register_url
 
-CONFIG_DIR = Path(".fractary/plugins/faber-db")
-CONFIG_TOML = CONFIG_DIR / "config.toml"
-CONFIG_JSON = CONFIG_DIR / "config.json"
+CONFIG_DIR = Path(policy.CONFIG_DIR)
+CONFIG_TOML = Path(policy.CONFIG_TOML)
+CONFIG_JSON = Path(policy.CONFIG_JSON)
 
 Provider = Literal["sqlite", "postgresql"]
 BackupPolicy = Literal["required", "recommended", "optional"]
@@ -160,37 +161,19 @@ class LoadedConfig:
 # --- finding the project and the file -------------------------------------------------------
 
 
-def find_project_root(start: Path | None = None, *, want_config: bool = True) -> Path:
-    """CLAUDE_DB_CWD, else the nearest ancestor holding a faber-db config, else the git root, else cwd."""
-    explicit = os.environ.get("CLAUDE_DB_CWD")
-    if explicit:
-        return Path(explicit).resolve()
-    here = (start or Path.cwd()).resolve()
-    candidates = [here, *here.parents]
-    if want_config:
-        for directory in candidates:
-            if (directory / CONFIG_TOML).is_file() or (directory / CONFIG_JSON).is_file():
-                return directory
-    for directory in candidates:
-        if (directory / ".git").exists():
-            return directory
-    return here
+def find_project_root(start: Path | None = None) -> tuple[Path | None, list[Path]]:
+    """The project folder ($CLAUDE_DB_CWD, else the nearest folder upwards from `start`, default the
+    cwd, holding a faber-db config or a Prisma project, up to the git root) and every folder searched.
+    The rule lives in policy.py, which the approval gate shares."""
+    return policy.find_project_root(start or Path.cwd(), os.environ)
 
 
 def config_path(project_root: Path) -> Path:
-    override = os.environ.get("FABER_DB_CONFIG")
-    if override:
-        path = Path(override)
-        return path if path.is_absolute() else (project_root / path)
-    toml_path = project_root / CONFIG_TOML
-    if toml_path.is_file():
-        return toml_path
-    json_path = project_root / CONFIG_JSON
-    return json_path if json_path.is_file() else toml_path
+    return policy.config_file(project_root, os.environ)[0]
 
 
 def load_config(project_root: Path | None = None) -> LoadedConfig:
-    root = project_root or find_project_root()
+    root = project_root or find_project_root()[0] or Path.cwd().resolve()
     path = config_path(root)
     try:
         raw_bytes = path.read_bytes()

@@ -38,12 +38,16 @@ class Target:
 class Context:
     project: Path | None = None
     fmt: str = "json"
+    # the folders project discovery looked in (for errors that say where no project was found)
+    searched: list[Path] = field(default_factory=list)
     _loaded: LoadedConfig | None = field(default=None, repr=False)
 
-    def project_root(self, *, want_config: bool = True) -> Path:
+    def project_root(self) -> Path:
+        """--project, else the discovered project folder, else the cwd (whose errors then say so)."""
         if self.project is not None:
             return self.project.resolve()
-        return find_project_root(want_config=want_config)
+        root, self.searched = find_project_root()
+        return root or Path.cwd().resolve()
 
     def load(self) -> LoadedConfig:
         if self._loaded is None:

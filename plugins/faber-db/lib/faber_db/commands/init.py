@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> Result:
-    root = ctx.project_root(want_config=False)
+    root = ctx.project_root()
     override = os.environ.get("FABER_DB_CONFIG")
     path = Path(override) if override else root / CONFIG_TOML
     if not path.is_absolute():
