@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from faber_db.cli import build_parser
+from faber_db.cli import build_parser, check_repeats, command_of
 from faber_db.commands import COMMANDS
 from faber_db.errors import FaberError
 from faber_db.gate import faber_cli
@@ -82,8 +82,10 @@ ARGVS = [
 
 
 def _real(argv: list[str]) -> argparse.Namespace | None:
+    """How the CLI reads argv: its repeated-global-option check, then the real parser."""
     try:
-        return build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
+        check_repeats(argv)
+        return build_parser(command_of(argv)).parse_args(argv)
     except FaberError:
         return None  # a usage error: exit 2, nothing runs
 

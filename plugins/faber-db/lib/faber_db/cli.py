@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     from faber_db.output import choose_format, emit
 
     try:
-        _check_repeats(argv)
+        check_repeats(argv)
         parser = build_parser(command)
         args = parser.parse_args(argv)
         fmt = choose_format(getattr(args, "format", None))
@@ -110,7 +110,7 @@ def command_of(argv: list[str]) -> str | None:
     return None
 
 
-def _check_repeats(argv: list[str]) -> None:
+def check_repeats(argv: list[str]) -> None:
     """A global option given twice is refused: which one would win is not something to guess."""
     for option in GLOBAL_VALUE_OPTIONS:
         given = [a for a in argv if a == option or a.startswith(option + "=")]

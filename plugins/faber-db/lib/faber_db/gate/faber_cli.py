@@ -1,9 +1,10 @@
 """How faber-db's argparse command line reads an argument list, without importing the CLI.
 
 The hook runs with the system Python, before faber-db's dependencies exist, so it cannot build the
-real parser; this table mirrors it (tests/test_hook_cli_table.py compares the two), including
-argparse's habits that matter here: unique prefixes of long options (`--proj`), `--opt=value`,
-the last of a repeated option winning, `--` ending the options, and `-h`/`--help` exiting first.
+real parser; this table mirrors it (tests/test_hook_cli_table.py compares the two), including the
+habits that matter here: options spelled in full only (the CLI turns argparse's prefix matching off,
+so `--proj` is a usage error), `--opt=value`, a global option given twice refused, the last of another
+repeated option winning, `--` ending the options, and `-h`/`--help` exiting first.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ COMMAND_OPTIONS: dict[str, tuple[frozenset[str], frozenset[str], tuple[int, int]
     "backup": (frozenset({"--label"}), frozenset(), (1, 1)),
     "backups": (frozenset(), frozenset(), (1, 1)),
     "restore": (frozenset({"--from", "--approve"}), frozenset({"--dry-run"}), (1, 1)),
-    "rollback": (frozenset({"--last", "--to", "--approve"}), frozenset({"--dry-run", "--allow-destructive"}), (1, 1)),
+    "rollback": (frozenset({"--last", "--to", "--approve", "--restore-backup"}),
+                 frozenset({"--dry-run", "--allow-destructive"}), (1, 1)),
     "health-check": (frozenset({"--checks", "--timeout"}), frozenset(), (1, 1)),
-    "db-create": (frozenset({"--approve"}), frozenset(), (1, 1)),
+    "db-create": (frozenset({"--approve"}), frozenset({"--dry-run"}), (1, 1)),
     "audit": (frozenset({"--since", "--limit"}), frozenset({"--verify"}), (0, 1)),
     "faber": (frozenset({"--work-id", "--description", "--approve"}), frozenset({"--allow-destructive"}), (1, 1)),
 }
@@ -57,15 +59,10 @@ def option_names(command: str) -> frozenset[str]:
 
 
 def _match(token: str, values: frozenset[str], flags: frozenset[str]) -> tuple[str | None, bool]:
-    """(option, takes_value) for a long option or a unique prefix of one; (None, _) when unknown or
-    ambiguous (argparse: a usage error)."""
+    """(option, takes_value) for a long option spelled in full; (None, _) when unknown (a usage error)."""
     name = token.split("=", 1)[0]
-    known = values | flags
-    if name in known:
+    if name in values | flags:
         return name, name in values
-    candidates = [o for o in known if o.startswith(name)]
-    if len(candidates) == 1:
-        return candidates[0], candidates[0] in values
     return None, False
 
 
@@ -97,6 +94,9 @@ def read(argv: list[str | None]) -> Call:
                 return call
             if option in call.options:
                 call.repeated.add(option)
+                if option in GLOBAL_VALUE_OPTIONS:
+                    call.exits = True  # the CLI refuses a repeated --project/--format (USAGE)
+                    return call
             if option == "--project" and call.command is None:
                 call.global_project = True
             if takes_value:
