@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from faber_db import plans
 from faber_db.errors import FaberError
@@ -161,3 +161,169 @@ def _prompt(run: Run, plan: Plan, command: str, stdin: TextIO | None = None, std
         stderr.write(f"You typed {typed!r}, not {target.name!r}." + (f" {left} more tries.\n" if left else "\n"))
     raise FaberError("APPROVAL_REQUIRED", f"The environment name was not typed; {target.name} was not changed",
                      f"Run `{command}` again and type {target.name} when asked, or press Enter to cancel.")
+
+
+# --- which environments count as protected ---------------------------------------------------------
+
+_OVERRIDES = ("FABER_DB_CONFIG", "CLAUDE_DB_CWD")
+_REGISTRY_LIMIT = 10_000
+
+
+def effective_protection(run: Run) -> tuple[bool, str | None]:
+    """Whether the target is protected, and why when its own config says it is not.
+
+    The config says so, or (under an AI agent, where the config, the variables and `--project` are all
+    things the agent can change for one command) any of: the config that governs the working folder
+    without FABER_DB_CONFIG, CLAUDE_DB_CWD or --project protects an environment of that name or on the
+    same database; another protected environment's URL points at the same database; or this machine has
+    seen the database configured as protected before (`registry`). Outside an agent the config decides,
+    and the registry follows it."""
+    from faber_db.policy import agent_marker
+
+    target = run.require_target()
+    identity = _identity(target.provider, target.url, target.handler.schema_dir)
+    protected_ids = _protected_identities(run)
+    registry = _Registry.load()
+    under_agent = agent_marker(os.environ) is not None
+    if under_agent:
+        registry.record(protected_ids, unprotected=set(), heal=False)
+    else:
+        registry.record(protected_ids, unprotected=_unprotected_identities(run) - set(protected_ids), heal=True)
+    if target.env.protected:
+        return True, None
+    if not under_agent:
+        return False, None
+    if registry.tampered:
+        return True, "this machine's record of protected databases was edited, so every database counts as protected"
+    if identity in protected_ids:
+        return True, f"it is the same database as the protected environment {protected_ids[identity]}"
+    governing = _governing(run)
+    if governing is not None and governing.is_protected(target.name):
+        return True, f"the project's own config ({governing.source}) protects {target.name}"
+    if identity in registry.identities:
+        return True, (f"this machine knows the database as the protected environment "
+                      f"{registry.identities[identity]}")
+    return False, None
+
+
+def _identity(provider: str, url: str, schema_dir: Any) -> str:
+    from faber_db.database import database_identity
+
+    return database_identity(provider, url, schema_dir)
+
+
+def _environment_urls(run: Run, protected: bool) -> dict[str, str]:
+    """identity -> environment name, for the loaded config's environments whose URL is set."""
+    target = run.require_target()
+    found: dict[str, str] = {}
+    for name, env in target.loaded.config.environments.items():
+        url = os.environ.get(env.url_env, "").strip()
+        if env.protected == protected and url:
+            try:
+                found[_identity(target.provider, url, target.handler.schema_dir)] = name
+            except FaberError:
+                continue
+    return found
+
+
+def _protected_identities(run: Run) -> dict[str, str]:
+    found = _environment_urls(run, protected=True)
+    governing = _governing(run)
+    target = run.require_target()
+    if governing is not None:
+        for env in governing.environments.values():
+            url = os.environ.get(env.url_env, "").strip()
+            if env.protected and url:
+                try:
+                    found.setdefault(_identity(target.provider, url, target.handler.schema_dir), env.name)
+                except FaberError:
+                    continue
+    return found
+
+
+def _unprotected_identities(run: Run) -> set[str]:
+    return set(_environment_urls(run, protected=False))
+
+
+def _governing(run: Run) -> Any:
+    """The protection the project's own config gives, found from the working folder without the
+    overrides an agent could set for one command; None when it is the config already loaded."""
+    from pathlib import Path
+
+    from faber_db import policy
+
+    environ = {k: v for k, v in os.environ.items() if k not in _OVERRIDES}
+    root, _searched = policy.find_project_root(Path.cwd(), environ)
+    if root is None:
+        return None
+    governing = policy.protection(root, environ)
+    loaded = run.require_target().loaded
+    if governing.config_path is not None and governing.config_path.resolve() == loaded.path.resolve():
+        return None
+    return governing
+
+
+class _Registry:
+    """The databases this machine has seen configured as protected (identity -> environment name), in
+    the user's own state folder, signed with the machine key. Under an agent it only grows; a person
+    running faber-db outside an agent with the environment unprotected in the config removes it."""
+
+    def __init__(self, identities: dict[str, str], tampered: bool) -> None:
+        self.identities = identities
+        self.tampered = tampered
+
+    @staticmethod
+    def path() -> Any:
+        from faber_db.proof import approval_dir
+
+        return approval_dir().parent / "protected-databases.json"
+
+    @classmethod
+    def load(cls) -> _Registry:
+        import json
+
+        try:
+            data = json.loads(cls.path().read_text("utf-8"))
+            identities = {str(k): str(v) for k, v in dict(data["identities"]).items()}
+        except FileNotFoundError:
+            return cls({}, False)
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls({}, True)
+        return cls(identities, not _hmac_ok(identities, str(data.get("mac", ""))))
+
+    def record(self, protected: dict[str, str], *, unprotected: set[str], heal: bool) -> None:
+        """Add `protected`, drop `unprotected`; a tampered record is rewritten only when `heal` (a
+        person outside an agent), never under an agent, which keeps failing closed."""
+        if self.tampered and not heal:
+            return
+        kept = {k: v for k, v in self.identities.items() if k not in unprotected and k not in protected}
+        # newest last; a bounded record (an agent cannot grow the file without end)
+        changed = dict(list({**kept, **protected}.items())[-_REGISTRY_LIMIT:])
+        if changed == self.identities and not self.tampered:
+            return
+        from faber_db.files import write_json_atomic
+
+        try:
+            path = self.path()
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_json_atomic(path, {"identities": changed, "mac": _mac(changed)})
+        except OSError:
+            return  # an unwritable state folder costs this record, never the operation
+        self.identities, self.tampered = changed, False
+
+
+def _mac(identities: dict[str, str]) -> str:
+    import hashlib
+    import hmac
+    import json
+
+    from faber_db.proof import machine_key
+
+    body = json.dumps(identities, sort_keys=True).encode("utf-8")
+    return hmac.new(machine_key(), body, hashlib.sha256).hexdigest()
+
+
+def _hmac_ok(identities: dict[str, str], mac: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(mac, _mac(identities))

@@ -246,8 +246,12 @@ def _run(operation: GuardedOperation, run: Run) -> Result:
         with run.steps.run("working_directory") as step:
             step.message = str(run.ctx.project_root())
         with run.steps.run("load_configuration") as step:
+            from faber_db.approval import effective_protection
+
             run.target = run.ctx.target(request.environment)
-            run.protected = run.target.env.protected
+            run.protected, why = effective_protection(run)
+            if why:
+                run.warnings.append(f"{run.target.name} is treated as protected: {why}")
             step.message = (f"{run.target.name}: protected={run.protected}, backup={run.target.env.backup}")
     except FaberError as error:
         return operation.failure_result(run, error)

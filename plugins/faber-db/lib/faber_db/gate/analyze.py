@@ -587,6 +587,11 @@ class Analyzer:
     def faber(self, args: list[Arg], state: State, prefix: dict[str, Arg], node: Simple | None, via: str) -> None:
         call = faber_cli.read([a.text for a in args])
         if call.exits and not call.unknown:
+            if call.command in policy.MUTATING_OPERATIONS and "--dry-run" not in call.options:
+                # faber-db refuses it as bad usage; an apply spelled oddly is still worth a person's look
+                why = (f"{' and '.join(sorted(call.repeated))} given more than once" if call.repeated
+                       else "an option it does not know")
+                self.add(f"it runs faber-db {call.command} with arguments faber-db refuses as bad usage ({why})")
             return
         if call.command is None:
             self.add("it runs faber-db with a command computed at run time")
