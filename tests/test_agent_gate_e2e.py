@@ -176,7 +176,12 @@ def test_no_shape_applies_to_production_without_the_persons_yes(lifecycle: Lifec
             continue
         assert new and all(e["outcome"] == "refused" and e["error"] == "APPROVAL_REQUIRED" for e in new), (
             name, new, done.stdout[-1500:])
-        assert done.returncode in (3, 123), (name, done.returncode, done.stdout[-1500:])  # xargs says 123
+        # the result faber-db printed (its exit code is 3; xargs turns that into 123, python -c drops it;
+        # `>|--dry-run` sent it to a file of that name)
+        printed = done.stdout or (life.root / "--dry-run").read_text("utf-8")
+        assert "{" in printed, (name, done.stdout, done.stderr[-2000:])
+        printed = printed[printed.index("{"):]  # after what the shape itself echoed
+        assert json.loads(printed)["errors"][0]["code"] == "APPROVAL_REQUIRED", (name, printed[-1500:])
     for name, shape in RAW_SHAPES.items():
         answer = _hook(_bash_payload(shape.format(**armed), life.root), life.root)
         assert answer is not None and answer["hookSpecificOutput"]["permissionDecision"] == "ask", (name, answer)
@@ -200,9 +205,9 @@ def test_the_canonical_flow_applies_once(lifecycle: Lifecycle, armed: dict[str, 
     assert result["details"]["applied"] == ["20990102000000_tag"]
     assert "the person" in _audit(life)[-1]["approved_by"]
 
-    again = _run_shape(approved, life, env)  # the same proof (and plan) a second time
-    assert again.returncode == 3, again.stdout[-2000:]
-    life.project.add_migration("20990103000000_note_again", NOTE)
+    life.project.add_migration("20990103000000_note_again", NOTE.replace('"Note"', '"Note2"'))
+    again = _run_shape(approved, life, env)  # the same approved command a second time: the plan is spent
+    assert again.returncode == 3 and json.loads(again.stdout)["errors"][0]["code"] == "PLAN_USED", again.stdout
     new_plan = life.faber("migrate", "production", "--dry-run")["details"]["plan"]["plan_id"]
     token = approved.split(" ", 1)[0]
     reused = _run_shape(f"{token} faber-db migrate production --approve {new_plan}", life, env)
