@@ -496,9 +496,12 @@ def _after_deploy(target: Target, plan: Plan, steps: Steps, details: MigrateDeta
                 state = compute_state(target.handler.local_migrations(), target.handler.applied_migrations(db))
         details.applied = [m.name for m in plan.pending if m.name in state.applied]
         if not state.up_to_date:
-            raise FaberError("VERIFY_FAILED",
-                             f"After deploy: pending {state.pending_names}, failed {state.failed}, "
-                             f"modified {state.modified}",
+            problems = [f"{what}: {', '.join(names)}" for what, names in (
+                ("still pending", state.pending_names), ("failed", state.failed),
+                ("edited after it was applied", state.modified), ("applied but missing locally", state.missing_locally),
+            ) if names]
+            raise FaberError("VERIFY_FAILED", f"After the deploy, {target.name} does not match the migrations folder: "
+                             + "; ".join(problems),
                              f"Run `faber-db status {target.name}` and investigate before deploying again.")
         step.message = f"all {len(state.applied)} local migrations applied with matching checksums"
     generate = target.env.generate_client

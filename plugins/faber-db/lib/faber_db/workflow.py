@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from faber_db import audit
 from faber_db.errors import FaberError
-from faber_db.output import progress
+from faber_db.output import progress, progress_paused, progress_step
 from faber_db.results import Result, Timer
 
 if TYPE_CHECKING:
@@ -48,11 +48,14 @@ class Steps:
 
     @contextlib.contextmanager
     def run(self, name: str, message: str = "") -> Iterator[Step]:
+        """Record the step; a person sees it on stderr with a live timer once it has run a second."""
         step = Step(name, message=message)
         self.records.append(step)
         timer = Timer()
+        label, _, subject = name.partition(":")  # "deploy_migrations" -> "deploy migrations"
         try:
-            yield step
+            with progress_step(label.replace("_", " ") + (f" {subject}" if subject else ""), after=1.0):
+                yield step
         except BaseException as exc:
             step.status = "failed"
             step.message = exc.message if isinstance(exc, FaberError) else (step.message or type(exc).__name__)
@@ -83,10 +86,12 @@ def approval_source(target: Target, approve: str | None, plan_id: str, *, action
                 f"Preview again (`{command} --dry-run`), show the new plan, and approve that.", details=details)
         return "--approve"
     if sys.stdin.isatty() and sys.stderr.isatty():
-        sys.stderr.write(f"\n{action} on protected environment {target.name} (plan {plan_id}).\n"
-                         "Type the environment name to continue: ")
-        sys.stderr.flush()
-        if sys.stdin.readline().strip() == target.name:
+        with progress_paused():  # no live progress line drawn over the prompt
+            sys.stderr.write(f"\n{action} on protected environment {target.name} (plan {plan_id}).\n"
+                             "Type the environment name to continue: ")
+            sys.stderr.flush()
+            typed = sys.stdin.readline().strip()
+        if typed == target.name:
             return "typed at the terminal"
     raise FaberError(
         "APPROVAL_REQUIRED",
