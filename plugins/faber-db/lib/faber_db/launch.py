@@ -101,8 +101,6 @@ def ensure_runtime() -> None:
 
 def _build(venv: Path) -> None:
     """Create `venv` and install requirements.txt into it; mark it complete only when it imports."""
-    import re
-
     from faber_db.output import progress, progress_step
 
     python = venv / "bin" / "python"
@@ -111,11 +109,9 @@ def _build(venv: Path) -> None:
     if python.is_file() and _imports(python):  # built by hand after an earlier failure (the hint's command)
         (venv / _COMPLETE).write_text("ok\n")
         return
-    lines = [line.strip() for line in REQUIREMENTS.read_text("utf-8").splitlines()]
-    names = ", ".join(re.split(r"[\s<>=!~;\[]", line, maxsplit=1)[0] for line in lines if line and line[0] != "#")
     shutil.rmtree(venv, ignore_errors=True)  # what an interrupted build left
     for message, command in installer.steps(venv):
-        with progress_step(message.replace("{requirements}", names)):
+        with progress_step(message):
             done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             output = "\n".join((done.stderr or done.stdout).strip().splitlines()[-12:])
@@ -125,10 +121,7 @@ def _build(venv: Path) -> None:
                 "is the package index reachable?)",
                 f"When it is (or with PIP_INDEX_URL / UV_INDEX_URL set to a mirror), run: {installer.by_hand(venv)}",
                 details={"command": shlex.join(command), "output": output})
-    if not _imports(python):
-        raise FaberError("RUNTIME_INSTALL_FAILED", f"faber-db's dependencies do not import in {venv}",
-                         f"Delete {venv} and run the command again, or run: {installer.by_hand(venv)}")
-    (venv / _COMPLETE).write_text("ok\n")
+    (venv / _COMPLETE).write_text("ok\n")  # (a venv that then fails to import is reported after the re-exec)
     progress("Python environment ready")
 
 
@@ -138,11 +131,14 @@ def _imports(python: Path) -> bool:
 
 
 class _Installer:
-    """How the venv is made: `uv` (fastest, its own cache), else pip; each as the steps to run."""
+    """How the venv is made, fastest first: `uv` (its own cache); this interpreter's pip installing into a
+    venv without one; pip run from the wheel ensurepip ships (no pip installed into the venv: that alone
+    took seconds); the venv's own pip. Each as the steps to run."""
 
-    def __init__(self, name: str, python: Path) -> None:
+    def __init__(self, name: str, python: Path, pip_wheel: Path | None = None) -> None:
         self.name = name
         self.python = python
+        self.pip_wheel = pip_wheel
 
     def steps(self, venv: Path, *, by_hand: bool = False) -> list[tuple[str, list[str]]]:
         """(progress message, command) per step; `by_hand`: the plain commands a person would type."""
@@ -153,16 +149,21 @@ class _Installer:
             uv = shutil.which("uv") or "uv"
             return [(f"creating the virtual environment (uv venv, {_version()})",
                      [uv, "venv", *quiet, "--python", base, str(venv)]),
-                    ("installing {requirements} (uv pip install)",
+                    (f"installing {requirements} (uv pip install)",
                      [uv, "pip", "install", *quiet, "--python", str(self.python), "-r", requirements])]
         if self.name == "pip":  # this interpreter's pip installs into the new venv: no pip copied into it
             return [(f"creating the virtual environment ({_version()} -m venv --without-pip)",
                      [base, "-m", "venv", "--without-pip", str(venv)]),
-                    ("installing {requirements} (pip)",
+                    (f"installing {requirements} (pip)",
                      [base, "-m", "pip", "--python", str(self.python), "install", *pip_options, "-r", requirements])]
+        if self.name == "pip-wheel" and self.pip_wheel is not None:  # pip runs from its wheel (a zip)
+            return [(f"creating the virtual environment ({_version()} -m venv --without-pip)",
+                     [base, "-m", "venv", "--without-pip", str(venv)]),
+                    (f"installing {requirements} (pip from {self.pip_wheel.name})",
+                     [str(self.python), str(self.pip_wheel / "pip"), "install", *pip_options, "-r", requirements])]
         return [(f"creating the virtual environment with its own pip ({_version()} -m venv)",
                  [base, "-m", "venv", str(venv)]),
-                ("installing {requirements} (pip)",
+                (f"installing {requirements} (pip)",
                  [str(self.python), "-m", "pip", "install", *pip_options, "-r", requirements])]
 
     def by_hand(self, venv: Path) -> str:
@@ -176,12 +177,28 @@ def _installer(python: Path) -> _Installer:
     if _pip_can_target_another_python():
         return _Installer("pip", python)
     if importlib.util.find_spec("ensurepip") is not None:
-        return _Installer("venv-pip", python)
+        wheel = _bundled_pip_wheel()
+        return _Installer("pip-wheel", python, wheel) if wheel else _Installer("venv-pip", python)
     raise FaberError("RUNTIME_INSTALL_FAILED",
                      f"{sys.executable} has neither pip nor ensurepip, and uv is not on PATH: faber-db cannot "
                      "install its Python dependencies",
                      "Install uv (https://docs.astral.sh/uv/) or your system's venv package "
                      "(Debian/Ubuntu: apt-get install python3-venv), then run the command again.")
+
+
+def _bundled_pip_wheel() -> Path | None:
+    """The newest pip wheel ensurepip would install: CPython's bundled one, or the distribution's
+    (WHEEL_PKG_DIR, e.g. Debian's /usr/share/python-wheels)."""
+    import ensurepip
+    import sysconfig
+
+    folders = [Path(ensurepip.__file__).parent / "_bundled", Path(sysconfig.get_config_var("WHEEL_PKG_DIR") or "")]
+    wheels = [w for folder in folders if str(folder) and folder.is_dir() for w in folder.glob("pip-*.whl")]
+
+    def version(wheel: Path) -> tuple[int, ...]:
+        return tuple(int(part) for part in wheel.name.split("-")[1].split(".") if part.isdigit())
+
+    return max(wheels, key=version, default=None)
 
 
 def _pip_can_target_another_python() -> bool:

@@ -5,7 +5,7 @@ Everything leaving the process goes through `redact` first, whatever its path.
 Progress lines start with the time since faber-db started (`[faber-db   4.2s] applying …`) and are
 wrapped to the terminal's width. A step that runs longer than a second gets a live timer: on a terminal
 its line is rewritten in place a few times a second (`… (3.1s)`), elsewhere (a log, an agent reading
-stderr) a plain line says it is still running every `PLAIN_EVERY` seconds and another when it ends.
+stderr) a one-line note says it is still running every `PLAIN_EVERY` seconds, and another when it ends.
 `FABER_DB_QUIET` silences all of it.
 """
 
@@ -150,7 +150,7 @@ class _Reporter:
                     self.open = False
                 self._draw(stream)
             elif took >= LIVE_AFTER:
-                self._write(stream, self._lines(f"{step.message}: done ({took:.1f}s)", stream) + "\n")
+                self._write(stream, self._one_line(step.message, f": done ({took:.1f}s)", stream))
 
     def pause(self, paused: bool) -> None:
         with self.lock:
@@ -190,8 +190,8 @@ class _Reporter:
                 for step in self.steps:
                     if step.shown and now - step.reported >= PLAIN_EVERY:
                         step.reported = now
-                        self._write(stream, self._lines(f"{step.message}: still running "
-                                                        f"({now - step.started:.0f}s)", stream) + "\n")
+                        self._write(stream, self._one_line(step.message, f": still running "
+                                                           f"({now - step.started:.0f}s)", stream))
 
     # -- drawing (the caller holds the lock)
 
@@ -228,6 +228,12 @@ class _Reporter:
         if self.open:
             self._write(stream, "\n" if keep else _CLEAR_LINE)
             self.open = False
+
+    @staticmethod
+    def _one_line(message: str, suffix: str, stream: TextIO) -> str:
+        """A plain line about a step already shown in full: its message cut to leave room for `suffix`."""
+        head = _prefix()
+        return head + fit(message, terminal_width(stream) - len(head) - len(suffix)) + suffix + "\n"
 
     def _lines(self, message: str, stream: TextIO, at: float | None = None) -> str:
         head = _prefix(at)
