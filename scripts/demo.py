@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -26,12 +27,29 @@ from harness import ensure_kit, make_project  # noqa: E402  (the project's own P
 EXAMPLE = REPO / "examples" / "demo"
 
 
+def faber_db() -> str:
+    """The `faber-db` command scripts/setup installed beside this Python (a venv's or pyenv's bin/, which
+    need not be on PATH), else the one on PATH."""
+    beside = Path(sys.executable).parent / "faber-db"
+    found = str(beside) if beside.is_file() else shutil.which("faber-db")
+    if found is None:
+        sys.exit("demo: no faber-db command; run scripts/setup (or pip install -e .) first")
+    return found
+
+
 def faber(project: Path, env: dict[str, str], *args: str, expect: int = 0) -> dict[str, Any]:
-    """Run faber-db (JSON out, as an agent would), show it as a person would see it, check the exit code."""
-    print(f"\n$ faber-db {' '.join(args)}")
-    done = subprocess.run(["faber-db", *args], cwd=project, env=env, text=True, capture_output=True,
+    """Run faber-db in the project (JSON out, as an agent would), show it as a person would see it, check
+    the exit code. `--project .` names the project: inside a git checkout (.demo/ is in this one) the
+    project would otherwise be looked for at the git root."""
+    command = [*args, "--project", "."]
+    print(f"\n$ faber-db {shlex.join(command)}")
+    done = subprocess.run([faber_db(), *command], cwd=project, env=env, text=True, capture_output=True,
                           stdin=subprocess.DEVNULL)
-    result: dict[str, Any] = json.loads(done.stdout)
+    try:
+        result: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        sys.exit(f"demo: `faber-db {shlex.join(command)}` printed no JSON result (exit {done.returncode}):\n"
+                 f"{done.stdout}{done.stderr}")
     print(render_dict(result))
     if done.returncode != expect:
         sys.exit(f"demo: `faber-db {' '.join(args)}` exited {done.returncode}, expected {expect}")
@@ -39,7 +57,7 @@ def faber(project: Path, env: dict[str, str], *args: str, expect: int = 0) -> di
 
 
 def main() -> int:
-    target = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else REPO / ".demo"
+    target = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else REPO / ".demo"  # DIR: from the caller's cwd
     if target.exists():
         shutil.rmtree(target)
     project = target / "project"
@@ -47,10 +65,10 @@ def main() -> int:
     shutil.copy(EXAMPLE / "schema.v1.prisma", project / "prisma" / "schema.prisma")
     data = target / "databases"
     data.mkdir(parents=True)
+    urls = {"DEV_DATABASE_URL": f"file:{data / 'dev.db'}", "STAGING_DATABASE_URL": f"file:{data / 'staging.db'}",
+            "PROD_DATABASE_URL": f"file:{data / 'prod.db'}", "CLAUDE_PLUGIN_DATA": str(target / "plugin-data")}
     env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL")}
-    env.update(DEV_DATABASE_URL=f"file:{data / 'dev.db'}", STAGING_DATABASE_URL=f"file:{data / 'staging.db'}",
-               PROD_DATABASE_URL=f"file:{data / 'prod.db'}", CLAUDE_PLUGIN_DATA=str(target / "plugin-data"),
-               FABER_DB_QUIET="1", NO_COLOR="1")
+    env.update(urls, FABER_DB_QUIET="1", NO_COLOR="1")
     env.pop("CLAUDE_DB_CWD", None)
 
     print(f"faber-db demo in {project} (SQLite; dev, staging and production databases in {data})")
@@ -93,8 +111,16 @@ def main() -> int:
     faber(project, env, "backups", "production")
     faber(project, env, "health-check", "production")
     faber(project, env, "audit", "--verify")
-    print(f"\ndemo: done. The project is in {project}; try `cd {project}` and any faber-db command "
-          "(the URLs are in the env vars shown at the top of scripts/demo.py).")
+
+    # what a person needs to go on by hand: the environments' URLs and the faber-db command, in a file
+    env_file = target / "env.sh"
+    env_file.write_text("# source me: the demo's environments (SQLite files) and its faber-db command\n"
+                        + "".join(f"export {name}={shlex.quote(value)}\n" for name, value in urls.items())
+                        + f"export PATH={shlex.quote(str(Path(faber_db()).parent))}:\"$PATH\"\n", "utf-8")
+    print(f"\ndemo: done. The demo project is {project}; its databases are in {data}.")
+    print("Go on by hand (any faber-db command; the URLs are in the file you source):")
+    print(f"  . {shlex.quote(str(env_file))} && cd {shlex.quote(str(project))} && faber-db status production "
+          "--project .")
     return 0
 
 

@@ -9,6 +9,11 @@ production dry run, the refusal without approval, the approved apply, status.
 
 `python3` is a bare virtual environment without faber-db's dependencies, so the installed copy must
 bootstrap its own venv under CLAUDE_PLUGIN_DATA (kept in the test cache, so that happens once).
+
+The launcher on its own (a copy of the plugin folder, as Claude Code makes one, and the same bare
+python): --help, --version and usage errors answer with no venv and write nothing; offline, the first
+real command fails with RUNTIME_INSTALL_FAILED and the command to run; online it builds the venv with
+one progress line per step and runs the command in it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -202,6 +208,9 @@ def test_installed_plugin_runs_the_dev_and_production_flow(sqlite_project: Prism
     assert (install_path / ".claude-plugin/plugin.json").is_file()
     assert (install_path / "hooks/hooks.json").is_file() and (install_path / "commands/migrate.md").is_file()
     assert not (install_path / "tests").exists()  # only plugins/faber-db is copied
+    artefacts = [str(p.relative_to(install_path)) for p in install_path.rglob("*")
+                 if p.name.endswith(".egg-info") or p.name in ("build", "dist")]
+    assert not artefacts, f"build artefacts in the installed plugin: {artefacts}"
 
     plugin = InstalledPlugin(install_path, cache_dir() / "plugin-data-e2e", ensure_bare_python())
     before = snapshot(install_path)
@@ -270,3 +279,93 @@ def test_installed_plugin_runs_the_dev_and_production_flow(sqlite_project: Prism
     after = snapshot(install_path)
     written = sorted(set(after) - set(before)) + sorted(k for k in before if k in after and before[k] != after[k])
     assert not written, f"files written inside CLAUDE_PLUGIN_ROOT: {written[:10]}"
+
+
+def _plugin_copy(tmp_path: Path) -> Path:
+    """The plugin folder alone, as Claude Code copies it (without this checkout's bytecode)."""
+    copy = tmp_path / "cache" / "faber-db" / "0.1.0"
+    shutil.copytree(PLUGIN_SRC, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _launcher_env(python_bin: Path, data: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED and k not in ("COLUMNS", "FABER_DB_QUIET")}
+    env.update(PATH=f"{python_bin}{os.pathsep}{env.get('PATH', '')}", CLAUDE_PLUGIN_DATA=str(data), **extra)
+    return env
+
+
+def _unwrapped(text: str) -> str:
+    """Progress lines as one line: wrapping breaks at spaces, and a path longer than a line after a `/`."""
+    return re.sub(r"/ ", "/", " ".join(text.split()))
+
+
+def _launch(plugin: Path, env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(plugin / "bin" / "faber-db"), *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=900, check=False)
+
+
+def test_launcher_answers_help_version_and_usage_errors_without_a_venv(tmp_path: Path) -> None:
+    plugin = _plugin_copy(tmp_path)
+    data = tmp_path / "data"
+    env = _launcher_env(ensure_bare_python(), data)
+    before = snapshot(plugin)
+
+    helped = _launch(plugin, env, "--help", cwd=tmp_path)
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout.startswith("usage: faber-db") and "generate-migration" in helped.stdout
+    assert "exit codes: 0 success or warning" in helped.stdout
+    sub_help = _launch(plugin, env, "migrate", "--help", cwd=tmp_path)
+    assert sub_help.returncode == 0 and "--allow-destructive" in sub_help.stdout, sub_help.stderr
+    version = _launch(plugin, env, "--version", cwd=tmp_path)
+    assert version.returncode == 0 and version.stdout.startswith("faber-db "), version.stderr
+
+    unknown = _launch(plugin, env, "migrat", "dev", cwd=tmp_path)
+    assert unknown.returncode == 2, unknown.stderr
+    result = json.loads(unknown.stdout)
+    assert [e["code"] for e in result["errors"]] == ["USAGE"] and "invalid choice: 'migrat'" in result["message"]
+    missing = _launch(plugin, env, "migrate", "--format", "text", cwd=tmp_path)  # what a person at a terminal gets
+    assert missing.returncode == 2, missing.stderr
+    assert missing.stdout.startswith("[FAILED] migrate: faber-db migrate: the following arguments are required")
+    assert "Error USAGE" in missing.stdout and "Traceback" not in missing.stdout + missing.stderr
+
+    for done in (helped, sub_help, version, unknown, missing):
+        assert done.stderr == "", done.stderr  # no bootstrap, no progress: nothing was built
+    assert not data.exists() or not list(data.glob("venv-*")), "a venv was built for --help/--version/usage"
+    assert snapshot(plugin) == before, "the launcher wrote inside the plugin folder"
+
+
+def test_first_real_command_offline_fails_clearly_then_online_builds_the_venv(tmp_path: Path) -> None:
+    plugin = _plugin_copy(tmp_path)
+    data = tmp_path / "data"
+    project = tmp_path / "not-a-project"
+    project.mkdir()
+    python_bin = ensure_bare_python()
+    before = snapshot(plugin)
+
+    closed = "http://127.0.0.1:9/"  # nothing listens on the discard port
+    offline = {k: v for k, v in _launcher_env(python_bin, data).items()
+               if not k.upper().startswith(("PIP_", "UV_"))}
+    offline.update(PIP_CONFIG_FILE=os.devnull, PIP_INDEX_URL=closed, UV_INDEX_URL=closed, UV_OFFLINE="1")
+    failed = _launch(plugin, offline, "status", "dev", cwd=project)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    result = json.loads(failed.stdout)
+    error = result["errors"][0]
+    assert error["code"] == "RUNTIME_INSTALL_FAILED", result
+    assert str(data) in error["message"] and "requirements.txt" in error["hint"], error
+    assert str(plugin / "requirements.txt") in error["hint"]  # the exact command, with its real paths
+    assert f"building its Python environment in {data}" in _unwrapped(failed.stderr)
+    assert not list(data.glob("venv-*/.complete"))
+
+    built = _launch(plugin, _launcher_env(python_bin, data), "status", "dev", cwd=project)
+    said = _unwrapped(built.stderr)
+    for step in (f"building its Python environment in {data}", "creating the virtual environment",
+                 f"installing {plugin / 'requirements.txt'}", "Python environment ready"):
+        assert step in said, built.stderr
+    # the command itself then ran inside the new venv: no config in this folder is its own, ordinary error
+    assert built.returncode == 2, built.stdout + built.stderr
+    assert json.loads(built.stdout)["errors"][0]["code"] == "CONFIG_NOT_FOUND"
+    assert list(data.glob("venv-*/.complete"))
+
+    again = _launch(plugin, _launcher_env(python_bin, data), "status", "dev", cwd=project)
+    assert again.returncode == 2 and "building" not in again.stderr, again.stderr  # built once
+    assert snapshot(plugin) == before, "files written inside the plugin folder"

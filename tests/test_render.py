@@ -33,8 +33,11 @@ from faber_db.render import SQL_LINE, render_result
 from faber_db.results import ErrorInfo, Finding, InitDetails, Result, StatusDetails
 from faber_db.schema import OPERATION_DETAILS
 from faber_db.workflow import BackupRef, Step
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
+NARROW = 50  # a narrow terminal: every case is also snapshot at this width, in snapshots/50-columns/
 TEMPLATES = Path(render.__file__).parent / "templates"
 ESC = "\x1b["
 
@@ -525,7 +528,7 @@ def assert_snapshot(name: str, text: str) -> None:
     """Compare with tests/snapshots/<name>.txt; UPDATE_SNAPSHOTS=1 rewrites it instead."""
     path = SNAPSHOTS / f"{name}.txt"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        SNAPSHOTS.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text + "\n", "utf-8")
         return
     assert path.is_file(), f"no snapshot {path.name}; run UPDATE_SNAPSHOTS=1 pytest {__file__}"
@@ -536,11 +539,11 @@ def assert_snapshot(name: str, text: str) -> None:
         pytest.fail(f"rendering differs from the snapshot (UPDATE_SNAPSHOTS=1 to accept):\n{diff}", pytrace=False)
 
 
-def check_layout(text: str) -> None:
+def check_layout(text: str, width: int = 80) -> None:
     for number, line in enumerate(text.splitlines(), 1):
         if SQL_LINE.match(line):
             continue
-        assert len(line) <= 80, f"line {number} is {len(line)} columns: {line!r}"
+        assert len(line) <= width, f"line {number} is {len(line)} columns: {line!r}"
         assert "{" not in line and "}" not in line, f"line {number} looks like a JSON dump: {line!r}"
         assert ESC not in line, f"line {number} has colour in a colourless rendering: {line!r}"
 
@@ -556,9 +559,28 @@ def _plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_rendering_matches_snapshot(name: str) -> None:
-    text = render_result(CASES[name](), color=False)
+    text = render_result(CASES[name](), color=False, width=80)
     check_layout(text)
     assert_snapshot(name, text)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_narrow_rendering_matches_snapshot(name: str) -> None:
+    text = render_result(CASES[name](), color=False, width=NARROW)
+    check_layout(text, NARROW)
+    assert_snapshot(f"{NARROW}-columns/{name}", text)
+
+
+def test_width_is_the_terminals_and_80_when_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr("sys.stdout", io.StringIO())  # not a terminal
+    assert render.terminal_width() == 80
+    assert render_result(migrate_failed_restored(), color=False) == render_result(
+        migrate_failed_restored(), color=False, width=80)
+    monkeypatch.setenv("COLUMNS", str(NARROW))
+    assert render.terminal_width() == NARROW
+    assert render_result(migrate_failed_restored(), color=False) == render_result(
+        migrate_failed_restored(), color=False, width=NARROW)
 
 
 def test_every_operation_has_a_template_and_cases() -> None:
@@ -569,8 +591,9 @@ def test_every_operation_has_a_template_and_cases() -> None:
 
 
 def test_no_stale_snapshots() -> None:
-    stale = {p.stem for p in SNAPSHOTS.glob("*.txt")} - set(CASES)
-    assert not stale, f"snapshots without a case: {sorted(stale)}"
+    for folder in (SNAPSHOTS, SNAPSHOTS / f"{NARROW}-columns"):
+        stale = {p.stem for p in folder.glob("*.txt")} - set(CASES)
+        assert not stale, f"snapshots without a case in {folder.name}: {sorted(stale)}"
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -636,3 +659,31 @@ def test_wrap_and_shell_keep_to_80_columns() -> None:
     cmd = "faber-db restore production --from 20261124T182115Z-113b --approve bc5fd02d8d98d24b"
     assert render.shell(cmd) == ("  $ faber-db restore production --from 20261124T182115Z-113b \\\n"
                                  "      --approve bc5fd02d8d98d24b")
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(st.text(alphabet="abcdefghij/_-.:`'", min_size=1, max_size=19), min_size=1, max_size=40),
+       width=st.integers(min_value=40, max_value=120), prefix=st.sampled_from(["", "  ", "[FAILED] migrate dev: "]))
+def test_wrap_breaks_only_at_spaces_when_every_word_fits(words: list[str], width: int, prefix: str) -> None:
+    text = " ".join(words)
+    out = render.wrap(text, prefix, 2, width)
+    assert all(len(line) <= width for line in out.splitlines())
+    assert out.split()[len(prefix.split()):] == words  # every word whole, in order
+
+
+@pytest.mark.parametrize("width", [80, NARROW])
+@pytest.mark.parametrize("command", [None, "migrate", "rollback"])
+def test_help_is_wrapped_at_word_boundaries(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                            width: int, command: str | None) -> None:
+    from faber_db import cli
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*([command] if command else []), "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    usage, _, rest = text.partition("\n\n")  # argparse keeps `[--last N | --to MIGRATION]` on one usage line
+    assert all(len(line) <= width for line in rest.splitlines()), text
+    assert all(len(line) <= width + 4 for line in usage.splitlines()), usage
+    assert " ".join(cli.EPILOG.split()) in " ".join(text.split())  # the epilog's words whole, none cut
+    assert "J\nSON" not in text and "-\n" not in text

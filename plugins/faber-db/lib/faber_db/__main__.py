@@ -1,11 +1,7 @@
-"""`python -m faber_db …` — what the plugin's bin/faber-db launcher runs."""
+"""`python3 -B -m faber_db …`: what the plugin's bin/faber-db launcher runs (see launch.py)."""
 
 import sys
 
-from faber_db.launch import ensure_runtime
+from faber_db.launch import plugin_main
 
-ensure_runtime()
-
-from faber_db.cli import main  # noqa: E402  (after the runtime exists)
-
-sys.exit(main())
+sys.exit(plugin_main(sys.argv[1:]))

@@ -140,8 +140,14 @@ def _interactive() -> bool:
 
 def _prompt(run: Run, plan: Plan, command: str, stdin: TextIO | None = None, stderr: TextIO | None = None) -> str:
     """Show the plan, then ask for the environment name (or an alias); Ctrl-C / Ctrl-D / Enter cancel."""
+    from faber_db.output import progress_paused
+
+    with progress_paused():  # no live progress line drawn over the question
+        return _ask(run, plan, command, stdin or sys.stdin, stderr or sys.stderr)
+
+
+def _ask(run: Run, plan: Plan, command: str, stdin: TextIO, stderr: TextIO) -> str:
     target = run.require_target()
-    stdin, stderr = stdin or sys.stdin, stderr or sys.stderr
     names = (target.name, *target.env.aliases)
     stderr.write(f"\n{plan.title}\n" + "".join(f"  {line}\n" for line in plan.summary) + "\n")
     expected = target.name + (f" (or {', '.join(target.env.aliases)})" if target.env.aliases else "")

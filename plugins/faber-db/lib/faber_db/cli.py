@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import textwrap
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -19,9 +21,26 @@ from faber_db.commands import COMMANDS
 from faber_db.errors import FaberError
 from faber_db.results import Result, Timer, failure_from_error
 
-EPILOG = """exit codes: 0 success or warning, 1 the operation failed, 2 bad usage or input,
-3 refused by a safety rule (approval, backup, destructive change). Output: one JSON result on
-stdout when it is not a terminal (or --format json); progress on stderr."""
+# Standard library only up to the parsed command line (`prepare` in `main`): the plugin answers
+# --help, --version and usage errors before its dependencies are installed. Paragraphs, blank-line
+# separated; the help formatter fills them to the terminal's width.
+EPILOG = """exit codes: 0 success or warning, 1 the operation failed, 2 bad usage or input, 3 refused by a
+safety rule (approval, backup, destructive change).
+
+Output: one JSON result on stdout when it is not a terminal (or --format json); progress on stderr."""
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's layout, with text filled at spaces only (never inside a word, a flag or a path) and the
+    description's and epilog's paragraphs kept apart."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_long_words=False, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+        return "\n\n".join(textwrap.fill(p, width, initial_indent=indent, subsequent_indent=indent,
+                                          break_long_words=False, break_on_hyphens=False) for p in paragraphs)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +51,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser; only `command`'s module is imported (all of them only for no/unknown command)."""
+    """The parser; only `command`'s module is imported (none for the top level: its help lists names)."""
     common = _Parser(add_help=False, allow_abbrev=False)
     common.add_argument("--format", choices=["json", "text"], default=argparse.SUPPRESS,
                         help="json (default when stdout is not a terminal) or text")
@@ -40,19 +59,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                         help="the project folder (default: $CLAUDE_DB_CWD, else found from the cwd)")
     parser = _Parser(prog="faber-db", description="Safe Prisma migrations: preview, approve, back up, "
                      "apply, verify, restore.", epilog=EPILOG, parents=[common], allow_abbrev=False,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                     formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"faber-db {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text, parents=[common],
-                                        allow_abbrev=False,
-                                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-        if command is None or name == command:
+                                        allow_abbrev=False, epilog=EPILOG, formatter_class=_HelpFormatter)
+        if name == command:
             importlib.import_module(module_name).add_arguments(command_parser)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, prepare: Callable[[], None] | None = None) -> int:
+    """Run one command; `prepare` runs once the command line is valid, before the command (the plugin
+    makes its dependencies importable there)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     timer = Timer()
     fmt = _peek_format(argv)
@@ -69,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             raise FaberError("USAGE", "No command given", "Run `faber-db --help` for the commands.")
         environment = getattr(args, "environment", None)
+        if prepare is not None:
+            prepare()
         from faber_db.runtime import Context
 
         ctx = Context(project=getattr(args, "project", None), fmt=fmt)

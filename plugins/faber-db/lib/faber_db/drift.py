@@ -58,15 +58,18 @@ def _sqlite_catalog(db: Database) -> Catalog:
         quoted = '"' + table.replace('"', '""') + '"'
         catalog["table"][(table, table)] = "table"
         for _cid, name, type_, notnull, default, pk in db.query(f"PRAGMA table_info({quoted})"):
-            catalog["column"][(table, name)] = f"{type_} {'NOT NULL' if notnull else 'NULL'} default={default} pk={pk}"
+            catalog["column"][(table, name)] = _column_words(type_ or "untyped", not notnull, default,
+                                                             "primary key" if pk == 1 else
+                                                             f"primary key (part {pk})" if pk else "")
         for _seq, name, unique, origin, partial in db.query(f"PRAGMA index_list({quoted})"):
             columns = [r[2] for r in db.query(f"PRAGMA index_info(\"{name.replace(chr(34), chr(34) * 2)}\")")]
-            shape = f"unique={unique} origin={origin} partial={partial}"
-            catalog["index"][(table, name)] = f"{shape} ({', '.join(columns)})"
+            made_by = {"u": ", made by a UNIQUE constraint", "pk": ", made by the PRIMARY KEY"}.get(origin, "")
+            catalog["index"][(table, name)] = (f"{'unique index' if unique else 'index'} on ({', '.join(columns)})"
+                                               f"{made_by}{', partial (with WHERE)' if partial else ''}")
         for row in db.query(f"PRAGMA foreign_key_list({quoted})"):
             _id, _seq, ref, column, ref_column, on_update, on_delete = row[:7]
-            key = f"fk:{column}->{ref}.{ref_column}"
-            catalog["constraint"][(table, key)] = f"on update {on_update} on delete {on_delete}"
+            key = f"foreign key ({column}) references {ref}({ref_column})"
+            catalog["constraint"][(table, key)] = f"on update {on_update}, on delete {on_delete}"
     return catalog
 
 
@@ -84,7 +87,8 @@ def _pg_catalog(db: Database) -> Catalog:
             "SELECT table_name, column_name, udt_name, is_nullable, column_default, character_maximum_length "
             "FROM information_schema.columns WHERE table_schema = ?", (schema,)):
         if table in tables:
-            catalog["column"][(table, column)] = f"{type_}({length}) nullable={nullable} default={default}"
+            catalog["column"][(table, column)] = _column_words(f"{type_}({length})" if length else str(type_),
+                                                               nullable == "YES", default)
     for table, name, definition in db.query(
             "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = ?", (schema,)):
         if table in tables:
@@ -96,11 +100,19 @@ def _pg_catalog(db: Database) -> Catalog:
         if table in tables:
             catalog["constraint"][(table, name)] = str(definition).replace(f'"{schema}".', "")
     for type_name, labels in db.query(
-            "SELECT t.typname, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_type t "
+            "SELECT t.typname, string_agg(e.enumlabel, ', ' ORDER BY e.enumsortorder) FROM pg_type t "
             "JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace "
             "WHERE n.nspname = ? GROUP BY t.typname", (schema,)):
-        catalog["enum"][(type_name, type_name)] = str(labels)
+        catalog["enum"][(type_name, type_name)] = f"values {labels}"
     return catalog
+
+
+def _column_words(type_: str, nullable: bool, default: object, key: str = "") -> str:
+    """A column's definition as a person reads it: `TEXT, NOT NULL, default 'x', primary key`."""
+    parts = [type_, "nullable" if nullable else "NOT NULL"]
+    if default is not None:
+        parts.append(f"default {default}")
+    return ", ".join([*parts, key] if key else parts)
 
 
 def compare(expected: Catalog, actual: Catalog) -> list[Difference]:

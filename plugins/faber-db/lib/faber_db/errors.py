@@ -90,6 +90,9 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "UNHEALTHY": ErrorSpec(EXIT_FAILED, "A health check failed (see details.checks)."),
     "AUDIT_TAMPERED": ErrorSpec(EXIT_FAILED, "The audit trail's hash chain is broken: a line was edited or deleted."),
     "VERIFY_FAILED": ErrorSpec(EXIT_FAILED, "Post-deployment verification found a mismatch."),
+    "RUNTIME_INSTALL_FAILED": ErrorSpec(
+        EXIT_FAILED, "The plugin could not install its Python dependencies on first use; the hint has the command."
+    ),
     "INTERNAL_ERROR": ErrorSpec(EXIT_FAILED, "An unexpected error in faber-db itself (please report it)."),
 }
 

@@ -31,7 +31,7 @@ from faber_db import audit
 from faber_db.errors import FaberError
 from faber_db.files import write_json_atomic
 from faber_db.locking import LOCK_DIR, environment_lock, take_advisory_lock
-from faber_db.output import progress
+from faber_db.output import progress, progress_step
 from faber_db.results import ErrorInfo, Result, Timer
 
 if TYPE_CHECKING:
@@ -68,11 +68,14 @@ class Steps:
 
     @contextlib.contextmanager
     def run(self, name: str, message: str = "") -> Iterator[Step]:
+        """Record the step; a person sees it on stderr with a live timer once it has run a second."""
         step = Step(name, message=message)
         self.records.append(step)
         timer = Timer()
+        label, _, subject = name.partition(":")  # "deploy_migrations" -> "deploy migrations"
         try:
-            yield step
+            with progress_step(label.replace("_", " ") + (f" {subject}" if subject else ""), after=1.0):
+                yield step
         except BaseException as exc:
             step.status = "failed"
             if isinstance(exc, FaberError):

@@ -19,5 +19,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "health-check": ("faber_db.commands.health", "Check an environment's database: connectivity, migrations, drift"),
     "db-create": ("faber_db.commands.db_create", "Create the environment's database if it does not exist"),
     "audit": ("faber_db.commands.audit", "Show the audit trail; --verify checks its hash chain"),
-    "faber": ("faber_db.commands.faber_phase", "Run a FABER phase's database steps (architect/build/evaluate/release)"),
+    "faber": ("faber_db.commands.faber_phase",
+              "Run a FABER phase's database steps (architect, build, evaluate or release)"),
 }

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from faber_db.errors import FaberError
 from faber_db.handlers.base import MigrationHandler, SchemaDiff
-from faber_db.output import progress
+from faber_db.output import progress_step
 from faber_db.results import Finding, Result
 from faber_db.runtime import Context
 
@@ -90,8 +90,8 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         raise FaberError("SCHEMA_NOT_FOUND", f"No Prisma schema at {loaded.config.prisma.schema}",
                          "Fix prisma.schema in the config or run `faber-db init --force`.")
     provider = loaded.config.database.provider
-    progress("comparing the migration history with schema.prisma (prisma migrate diff)")
-    diff = _diff(ctx, handler, provider, args.env)
+    with progress_step("comparing the migration history with schema.prisma (prisma migrate diff)"):
+        diff = _diff(ctx, handler, provider, args.env)
 
     if not diff.changed and not args.force:
         return Result(status="success", operation="generate-migration", environment=None,
