@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an existing config")
     parser.add_argument("--faber", action="store_true",
                         help="also add faber-db's phase hooks to .faber.config.toml (other keys kept)")
+    parser.add_argument("--claude-settings", action="store_true",
+                        help="also add permission rules to .claude/settings.json that deny the raw database "
+                        "tools to Claude Code and ask before faber-db's config changes (other rules kept)")
 
 
 def run(ctx: Context, args: argparse.Namespace) -> Result:
@@ -47,8 +50,12 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     if not path.is_absolute():
         path = root / path
     existing = [p for p in (path, root / CONFIG_JSON) if p.is_file()]
-    if existing and args.faber and not args.force:
-        return _faber_only(root, existing[0])
+    if args.claude_settings:
+        from faber_db.claude_settings import merged_settings
+
+        merged_settings(root)  # an unreadable settings file stops init before anything is written
+    if existing and (args.faber or args.claude_settings) and not args.force:
+        return _extras_only(root, existing[0], faber=args.faber, claude_settings=args.claude_settings)
     if existing and not args.force:
         raise FaberError(
             "CONFIG_EXISTS",
@@ -87,6 +94,12 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
 
         hooks, hook_warnings = write_hooks(root)
         warnings += hook_warnings
+    settings_note = ""
+    if args.claude_settings:
+        from faber_db.claude_settings import write_claude_settings
+
+        settings, added = write_claude_settings(root)
+        settings_note = f" and {len(added)} permission rule(s) in {_rel(settings, root)}"
     details = InitDetails(
         config_path=_rel(path, root),
         written=True,
@@ -102,7 +115,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         operation="init",
         environment=None,
         message=f"Wrote {details.config_path} ({detected.provider}, {len(config.environments)} environments)"
-        + (f" and the FABER hooks in {hooks.name}" if hooks else ""),
+        + (f" and the FABER hooks in {hooks.name}" if hooks else "") + settings_note,
         details=details,
         warnings=warnings,
         suggested_fixes=(["npm install --save-dev prisma"] if warnings else [])
@@ -111,13 +124,24 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     )
 
 
-def _faber_only(root: Path, config: Path) -> Result:
+def _extras_only(root: Path, config: Path, *, faber: bool, claude_settings: bool) -> Result:
+    from faber_db.claude_settings import write_claude_settings
     from faber_db.faber import write_hooks
 
-    hooks, warnings = write_hooks(root)
+    warnings: list[str] = []
+    done: list[str] = []
+    details: dict[str, object] = {"config_path": _rel(config, root), "written": False}
+    if faber:
+        hooks, warnings = write_hooks(root)
+        details["faber_config"] = hooks.name
+        done.append(f"faber-db's phase hooks in {hooks.name}")
+    if claude_settings:
+        settings, added = write_claude_settings(root)
+        details["claude_settings"] = _rel(settings, root)
+        details["claude_rules_added"] = added
+        done.append(f"{len(added)} permission rule(s) in {_rel(settings, root)}")
     return Result(status="warning" if warnings else "success", operation="init", environment=None,
-                  message=f"Kept {_rel(config, root)}; added faber-db's phase hooks to {hooks.name}",
-                  details={"config_path": _rel(config, root), "written": False, "faber_config": hooks.name},
+                  message=f"Kept {_rel(config, root)}; added {' and '.join(done)}", details=details,
                   warnings=warnings)
 
 
