@@ -76,7 +76,7 @@ def test_unwritable_backup_target_stops_before_any_sql(project: PrismaProject, t
     # a few thousand rows so that no backup could fit in the full filesystem's last bytes
     seed(project, users=2000, posts=2000)
     with TARGETS[target](tmp_path) as backup_dir:
-        env = init_faber(project, backup={"directory": str(backup_dir)})
+        env = init_faber(project, backup={"directory": str(backup_dir), "allow_outside_project": True})
         project.add_migration("20240201000000_nick", MIGRATION)
         extra = approve_args(project, env) if environment == "production" else []
         before = snapshot(project)

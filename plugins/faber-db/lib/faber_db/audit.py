@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from faber_db import __version__
-from faber_db.redact import redact
+from faber_db.redact import redact_data
 
 AUDIT_FILE = Path(".fractary/plugins/faber-db/audit.jsonl")
 GENESIS = "0" * 64
@@ -60,7 +60,7 @@ def append(project_root: Path, entry: dict[str, Any]) -> dict[str, Any]:
             "prev": prev_hash,
         }
         # redact the values before hashing, so the stored line is exactly what was hashed
-        record = dict(_redacted(record))
+        record = dict(redact_data(record))
         record["hash"] = record_hash(record)
         line = json.dumps(record, sort_keys=True, ensure_ascii=False)
         os.write(fd, (line + "\n").encode("utf-8"))
@@ -69,19 +69,6 @@ def append(project_root: Path, entry: dict[str, Any]) -> dict[str, Any]:
         return record
     finally:
         os.close(fd)
-
-
-def _redacted(value: Any) -> Any:
-    """Redact every string inside the record; the JSON structure itself is never touched."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {str(k): _redacted(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redacted(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return redact(str(value))
 
 
 def _chain_end(previous: str, fd: int) -> tuple[str, int]:

@@ -102,8 +102,9 @@ def parse_postgres_url(url: str, connect_timeout: float = 5.0) -> PostgresTarget
         except ValueError:
             pass
     return PostgresTarget(
-        user=unquote(parts.username or "postgres"),
-        password=unquote(parts.password) if parts.password is not None else None,
+        user=params.get("user") or unquote(parts.username or "postgres"),
+        # libpq's query form too: postgresql://host/db?user=u&password=p
+        password=unquote(parts.password) if parts.password is not None else params.get("password"),
         host=host,
         port=port,
         database=unquote(parts.path.lstrip("/")) or unquote(parts.username or "postgres"),

@@ -42,6 +42,8 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "INVALID_ARGUMENT": ErrorSpec(EXIT_USAGE, "An argument value is not valid."),
     "BACKUP_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No backup with that id for that environment."),
     "MIGRATION_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No migration with that name."),
+    "UNSAFE_PATH": ErrorSpec(EXIT_USAGE, "A migration, down script or schema is a link out of the project."),
+    "FILE_TOO_LARGE": ErrorSpec(EXIT_USAGE, "A migration, down script or schema is too large to analyse."),
     # refused by a safety rule (exit 3)
     "APPROVAL_REQUIRED": ErrorSpec(
         EXIT_REFUSED, "A protected environment needs the plan id from a dry run (--approve PLAN_ID)."

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from faber_db.redact import redact
+from faber_db.redact import redact, redact_data
 from faber_db.render import fit, terminal_width, wrap
 from faber_db.results import Result
 
@@ -41,7 +41,8 @@ def choose_format(requested: str | None, stream: TextIO | None = None) -> str:
 
 
 def render_json(result: Result) -> str:
-    return redact(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str))
+    # value by value, then serialised: a secret (or text shaped like one) never breaks the JSON
+    return json.dumps(redact_data(result.to_dict()), indent=2, ensure_ascii=False, default=str)
 
 
 def render_text(result: Result) -> str:

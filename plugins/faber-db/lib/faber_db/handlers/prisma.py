@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faber_db.errors import FaberError
+from faber_db.files import read_project_file
 from faber_db.handlers.base import AppliedMigration, LocalMigration, SchemaDiff
 from faber_db.redact import redact
 
@@ -180,10 +181,6 @@ def summarize_script(sql: str) -> list[dict[str, str]]:
     return changes
 
 
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 class PrismaHandler:
     name = "prisma"
     empty_migration_sql = EMPTY_MIGRATION
@@ -227,7 +224,8 @@ class PrismaHandler:
                     name=entry.name,
                     path=folder,
                     sql_path=sql,
-                    checksum=sha256_file(sql),
+                    # what Prisma stores: sha256 of the file's bytes (a link out of the project is refused)
+                    checksum=hashlib.sha256(read_project_file(sql, self.root, what="migration")).hexdigest(),
                     down_path=down if down.is_file() else None,
                 ))
         found.sort(key=lambda m: m.name)  # Prisma applies in lexicographic order of folder names
