@@ -128,12 +128,12 @@ DROP TABLE "public"."Legacy";
 
 def test_postgres_lines_tables_and_statements() -> None:
     findings = analyze_sql(PG_MIXED, "postgresql", migration="20240101_x")
-    got = [(f.line, f.kind, f.severity, f.table) for f in findings]
+    got = [(f.line, f.kind, f.severity, f.table, f.column) for f in findings]
     assert got == [
-        (5, "drop_column", "high", "User"),
-        (9, "add_unique", "medium", "User"),
-        (11, "rename", "medium", "Post"),
-        (13, "drop_table", "high", "Legacy"),
+        (5, "drop_column", "high", "User", "bio"),
+        (9, "add_unique", "medium", "User", "email"),
+        (11, "rename", "medium", "Post", "body"),
+        (13, "drop_table", "high", "Legacy", None),
     ]
     assert findings[0].statement == 'ALTER TABLE "User" DROP COLUMN "bio"'
     assert findings[1].statement.startswith('CREATE UNIQUE INDEX "User_email_key"')
@@ -149,10 +149,10 @@ def test_sqlite_lines_tables_and_statements() -> None:
         'ALTER TABLE "Post" DROP COLUMN "content";\n'
     )
     findings = analyze_sql(sql, "sqlite")
-    assert [(f.line, f.kind, f.table) for f in findings] == [
-        (2, "delete_without_where", "Session"),
-        (4, "update_without_where", "User"),
-        (5, "drop_column", "Post"),
+    assert [(f.line, f.kind, f.table, f.column) for f in findings] == [
+        (2, "delete_without_where", "Session", None),
+        (4, "update_without_where", "User", None),
+        (5, "drop_column", "Post", "content"),
     ]
     assert findings[1].statement == "UPDATE \"User\" SET \"name\" = 'a;b'"
 
@@ -195,6 +195,7 @@ def test_type_changes_widening_is_low_narrowing_is_medium() -> None:
     )
     findings = analyze_sql(sql, "postgresql", history=history)
     assert [f.severity for f in findings] == ["low", "low", "medium", "medium", "low", "medium"]
+    assert [f.column for f in findings] == ["a", "b", "c", "d", "e", "a"]
     assert all(f.kind == "alter_column_type" and f.table == "T" for f in findings)
 
 
@@ -241,8 +242,8 @@ PRAGMA defer_foreign_keys=OFF;
 
 def test_sqlite_redefinition_with_history_names_dropped_column_and_not_null() -> None:
     findings = analyze_sql(REDEFINE, "sqlite", history=[SQLITE_HISTORY])
-    got = sorted((f.kind, f.severity, f.table, f.line) for f in findings)
-    assert got == [("drop_column", "high", "User", 9), ("set_not_null", "medium", "User", 9)]
+    got = sorted((f.kind, f.severity, f.table, f.column, f.line) for f in findings)
+    assert got == [("drop_column", "high", "User", "bio", 9), ("set_not_null", "medium", "User", "name", 9)]
     assert "bio" in next(f.message for f in findings if f.kind == "drop_column")
 
 

@@ -205,17 +205,13 @@ def _down_data_loss(findings: list[Finding], down_losses: list[str]) -> list[str
     return lost
 
 
-_COLUMN_IN_MESSAGE = re.compile(r'column "([^"]+)"')
-
-
 def _prisma_warning(finding: Finding) -> str:
     """The line `prisma migrate dev` writes for this change (its schema engine's wording)."""
-    column = _COLUMN_IN_MESSAGE.search(finding.message)
     if finding.kind == "drop_table" and finding.table:
         return (f"You are about to drop the `{finding.table}` table. If the table is not empty, "
                 "all the data it contains will be lost.")
-    if finding.kind == "drop_column" and finding.table and column:
-        return (f"You are about to drop the column `{column[1]}` on the `{finding.table}` table. "
+    if finding.kind == "drop_column" and finding.table and finding.column:
+        return (f"You are about to drop the column `{finding.column}` on the `{finding.table}` table. "
                 "All the data in the column will be lost.")
     return finding.message
 

@@ -113,6 +113,8 @@ class Analyzer:
         statement: str,
         table: str | None,
         message: str,
+        *,
+        column: str | None = None,
     ) -> None:
         if not self.recording:
             return
@@ -133,6 +135,7 @@ class Analyzer:
                 table=table,
                 migration=self.migration,
                 message=message,
+                column=column,
             )
         )
 

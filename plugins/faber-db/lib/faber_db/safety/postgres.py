@@ -55,9 +55,10 @@ class PostgresAnalyzer(Analyzer):
         elif isinstance(node, ast.IndexStmt):
             table = relname(node.relation)
             if node.unique and self.exists(table) and node.idxname not in self.unique_indexes:
-                columns = ", ".join(e.name or "(expression)" for e in node.indexParams or ())
+                names = [e.name or "(expression)" for e in node.indexParams or ()]
                 self.add("add_unique", "medium", line, text, table,
-                         f'Adds a unique index on "{table}" ({columns}); existing duplicate values make it fail')
+                         f'Adds a unique index on "{table}" ({", ".join(names)}); existing duplicate values '
+                         "make it fail", column=_only(names))
             if node.unique and node.idxname:
                 self.unique_indexes.add(node.idxname)
         elif isinstance(node, ast.AlterTableStmt):
@@ -119,7 +120,8 @@ class PostgresAnalyzer(Analyzer):
         known = self.table(table)
         for cmd in cmds:
             if cmd.subtype == types.AT_DropColumn:
-                self.add("drop_column", "high", line, text, table, data_loss_message(table, cmd.name))
+                self.add("drop_column", "high", line, text, table, data_loss_message(table, cmd.name),
+                         column=cmd.name)
                 known.columns.pop(cmd.name, None)
             elif cmd.subtype == types.AT_AlterColumnType:
                 column = known.columns.get(cmd.name)
@@ -130,7 +132,8 @@ class PostgresAnalyzer(Analyzer):
                 new = _pg_type_text(cmd.def_.typeName if cmd.def_ is not None else None)
                 using = cmd.def_ is not None and cmd.def_.raw_default is not None
                 severity, why = type_change(old, new, using=using)
-                self.add("alter_column_type", severity, line, text, table, f'Column "{cmd.name}" of "{table}": {why}')
+                self.add("alter_column_type", severity, line, text, table, f'Column "{cmd.name}" of "{table}": {why}',
+                         column=cmd.name)
                 if column is not None:
                     column.type = new
                 elif known.known:
@@ -139,11 +142,11 @@ class PostgresAnalyzer(Analyzer):
                 if cmd.name in defaults:
                     self.add("set_not_null", "low", line, text, table,
                              f'Column "{cmd.name}" of "{table}" becomes NOT NULL with a DEFAULT in the same '
-                             "statement (existing NULLs still make it fail)")
+                             "statement (existing NULLs still make it fail)", column=cmd.name)
                 else:
                     self.add("set_not_null", "medium", line, text, table,
                              f'Column "{cmd.name}" of "{table}" becomes NOT NULL without a default: '
-                             "existing NULL values make the migration fail")
+                             "existing NULL values make the migration fail", column=cmd.name)
                 if cmd.name in known.columns:
                     known.columns[cmd.name].not_null = True
             elif cmd.subtype == types.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
@@ -154,9 +157,10 @@ class PostgresAnalyzer(Analyzer):
                 if constraint.contype == enums.ConstrType.CONSTR_UNIQUE and self.exists(table):
                     if constraint.indexname and constraint.indexname in self.unique_indexes:
                         continue  # ADD CONSTRAINT ... UNIQUE USING INDEX: the index was already checked
-                    columns = ", ".join(k.sval for k in constraint.keys or ())
+                    names = [k.sval for k in constraint.keys or ()]
                     self.add("add_unique", "medium", line, text, table,
-                             f'Adds a unique constraint on "{table}" ({columns}); existing duplicates make it fail')
+                             f'Adds a unique constraint on "{table}" ({", ".join(names)}); existing duplicates '
+                             "make it fail", column=_only(names))
                 if constraint.conname and constraint.contype == enums.ConstrType.CONSTR_UNIQUE:
                     self.unique_indexes.add(constraint.conname)
 
@@ -173,7 +177,7 @@ class PostgresAnalyzer(Analyzer):
             table = relname(node.relation)
             self.add("rename", "medium", line, text, table,
                      f'Renames column "{node.subname}" of "{table}" to "{node.newname}": '
-                     "code still using the old name breaks")
+                     "code still using the old name breaks", column=node.subname)
             known = self.table(table)
             if node.subname in known.columns:
                 known.columns[node.newname] = known.columns.pop(node.subname)
@@ -229,6 +233,11 @@ class PostgresAnalyzer(Analyzer):
             for raw in parsed:
                 inner = Stmt(query.strip(), stmt.start, stmt.end, inner_line, raw.stmt)
                 self._postgres(inner, raw.stmt, inner_line, query.strip())
+
+
+def _only(names: list[str]) -> str | None:
+    """The column a one-column index or constraint is on (None for several or an expression)."""
+    return names[0] if len(names) == 1 and names[0] != "(expression)" else None
 
 
 def _pg_type_text(type_name: Any) -> str:

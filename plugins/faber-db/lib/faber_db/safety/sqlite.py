@@ -89,7 +89,8 @@ class SqliteAnalyzer(Analyzer):
                                  "warnings list no new unique constraint)")
                     else:
                         self.add("add_unique", "medium", line, text, table,
-                                 f'Adds a unique index on "{table}"; existing duplicate values make it fail')
+                                 f'Adds a unique index on "{table}"; existing duplicate values make it fail',
+                                 column=_index_column(index))
                 if name:
                     self.unique_indexes.add(name)
         elif isinstance(node, exp.Alter):
@@ -104,12 +105,13 @@ class SqliteAnalyzer(Analyzer):
         for action in node.args.get("actions") or ():
             if isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
                 for column in _drop_targets(action):
-                    self.add("drop_column", "high", line, text, table, data_loss_message(table, column))
+                    self.add("drop_column", "high", line, text, table, data_loss_message(table, column), column=column)
                     known.columns.pop(column, None)
             elif isinstance(action, exp.RenameColumn):
                 old, new = action.this.name, action.args["to"].name
                 self.add("rename", "medium", line, text, table,
-                         f'Renames column "{old}" of "{table}" to "{new}": code still using the old name breaks')
+                         f'Renames column "{old}" of "{table}" to "{new}": code still using the old name breaks',
+                         column=old)
                 if old in known.columns:
                     known.columns[new] = known.columns.pop(old)
             elif isinstance(action, exp.AlterRename):
@@ -124,7 +126,8 @@ class SqliteAnalyzer(Analyzer):
                 existing = known.columns.get(action.this.name)
                 severity, why = type_change(existing.type if existing else None, action.args["dtype"].sql(),
                                              using=action.args.get("using") is not None)
-                self.add("alter_column_type", severity, line, text, table, f'Column "{action.this.name}": {why}')
+                self.add("alter_column_type", severity, line, text, table, f'Column "{action.this.name}": {why}',
+                         column=action.this.name)
             else:
                 self.unparsed(stmt, f"ALTER TABLE action {type(action).__name__}")
 
@@ -142,7 +145,7 @@ class SqliteAnalyzer(Analyzer):
                 if column not in sources:
                     found = True
                     self.add("drop_column", "high", line, text, table,
-                             f'Redefining "{table}" drops column "{column}" and its data (not copied)')
+                             f'Redefining "{table}" drops column "{column}" and its data (not copied)', column=column)
             for target, source in copied.items():
                 new_col = new_columns.get(target)
                 old_col = old.columns.get(source) if source is not None else None
@@ -151,24 +154,25 @@ class SqliteAnalyzer(Analyzer):
                 if source is None:
                     found = True
                     self.add("alter_column_type", "medium", line, text, table,
-                             f'Redefining "{table}" fills column "{target}" from an expression')
+                             f'Redefining "{table}" fills column "{target}" from an expression', column=target)
                     continue
                 if old_col is None:
                     continue
                 if old_col.type and new_col.type and parse_type(old_col.type) != parse_type(new_col.type):
                     severity, why = type_change(old_col.type, new_col.type, using=False)
                     found = True
-                    self.add("alter_column_type", severity, line, text, table, f'Column "{target}": {why}')
+                    self.add("alter_column_type", severity, line, text, table, f'Column "{target}": {why}',
+                             column=target)
                 if new_col.not_null and not old_col.not_null:
                     found = True
                     if new_col.has_default:
                         self.add("set_not_null", "low", line, text, table,
                                  f'Column "{target}" of "{table}" becomes NOT NULL (it has a default, but '
-                                 "existing NULLs are copied as NULL and make the copy fail)")
+                                 "existing NULLs are copied as NULL and make the copy fail)", column=target)
                     else:
                         self.add("set_not_null", "medium", line, text, table,
                                  f'Column "{target}" of "{table}" becomes NOT NULL without a default: '
-                                 "existing NULL values make the migration fail")
+                                 "existing NULL values make the migration fail", column=target)
             if not found:
                 self.add("alter_column_type", "low", line, text, table,
                          f'Table "{table}" is redefined (copied into a new table); every column is kept')
@@ -178,17 +182,18 @@ class SqliteAnalyzer(Analyzer):
             for column in dropped:
                 found = True
                 self.add("drop_column", "high", line, text, table,
-                         f'Redefining "{table}" drops column "{column}" and its data (not copied)')
+                         f'Redefining "{table}" drops column "{column}" and its data (not copied)', column=column)
             for target in copied:
                 if (table, target) in self.warnings.made_required:
                     found = True
                     self.add("set_not_null", "medium", line, text, table,
-                             f'Column "{target}" of "{table}" becomes required (NOT NULL)')
+                             f'Column "{target}" of "{table}" becomes required (NOT NULL)', column=target)
                 hint = self.warnings.casts.get((table, target))
                 if hint is not None:
                     found = True
                     severity, why = type_change(hint[0], hint[1], using=False)
-                    self.add("alter_column_type", severity, line, text, table, f'Column "{target}": {why}')
+                    self.add("alter_column_type", severity, line, text, table, f'Column "{target}": {why}',
+                             column=target)
             if not found:
                 self.add("alter_column_type", "medium", line, text, table,
                          f'Table "{table}" is redefined (copied into a new table); its old columns are not '
@@ -272,6 +277,18 @@ def _copied_columns(insert: Any) -> dict[str, str | None]:
         target = targets[position] if position < len(targets) else (expression.alias_or_name or f"#{position}")
         copied[target] = source
     return copied
+
+
+def _index_column(index: Any) -> str | None:
+    """The column of a one-column index (None for several columns or an expression)."""
+    from sqlglot import exp
+
+    params = index.args.get("params")
+    columns = params.args.get("columns") or [] if params is not None else []
+    if len(columns) != 1:
+        return None
+    inner = columns[0].this if isinstance(columns[0], exp.Ordered) else columns[0]
+    return str(inner.name) if isinstance(inner, exp.Column) else None
 
 
 def _table_name(node: Any) -> str | None:
