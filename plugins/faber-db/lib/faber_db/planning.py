@@ -106,7 +106,7 @@ def make_plan(environment: str, database_identity: str, state: MigrationState, p
                for m in state.pending]
     # the applied history tells the analysis what the tables look like now (old types, columns)
     applied = set(state.applied)
-    history = [m.sql_path.read_text("utf-8", errors="replace") for m in state.local if m.name in applied]
+    history = [(m.name, m.sql_path.read_text("utf-8", errors="replace")) for m in state.local if m.name in applied]
     findings: list[Finding] = analyze_migrations([(m.name, m.sql) for m in pending], provider, history=history)
     if provider == "postgresql" and pending:
         from faber_db.safety import lint_locks_many

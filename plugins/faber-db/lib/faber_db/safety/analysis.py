@@ -21,38 +21,48 @@ def preload(provider: str) -> None:
         import sqlglot.dialects.sqlite  # noqa: F401
 
 
-def analyze_sql(
-    sql: str, provider: str, *, migration: str | None = None, history: Sequence[str] = ()
-) -> list[Finding]:
+History = Sequence["str | tuple[str, str]"]
+
+
+def analyze_sql(sql: str, provider: str, *, migration: str | None = None, history: History = ()) -> list[Finding]:
     """One Finding per risky statement of one migration file, in file order.
 
-    `history`: the SQL of earlier (already applied) migrations, oldest first. It is replayed to
-    learn the existing tables' columns, types and indexes; its own statements are not reported.
+    `history`: earlier (already applied) migrations, oldest first, as SQL or `(name, sql)`. It is
+    replayed to learn the existing tables' columns, types and indexes and which migration created
+    each object (named in the findings); its own statements are not reported.
     """
     if plainly_additive(sql):
         return []
-    analyzer = _analyzer(provider)
-    for earlier in history:
-        analyzer.replay(earlier)
+    analyzer = _replayed(provider, history)
     return analyzer.analyze(sql, migration)
 
 
 def analyze_migrations(
-    migrations: Sequence[tuple[str, str]], provider: str, *, history: Sequence[str] = ()
+    migrations: Sequence[tuple[str, str]], provider: str, *, history: History = ()
 ) -> list[Finding]:
     """Findings for several pending migrations `(name, sql)` in apply order.
 
-    Tables created by an earlier pending migration do not exist yet, so changes to them are low risk.
+    A statement keeps its severity when its table comes from an earlier pending migration (on a
+    fresh database its live row count shows what it loses: nothing); only what the same migration
+    creates is low.
     """
     if all(plainly_additive(sql) for _, sql in migrations):
         return []
-    analyzer = _analyzer(provider)
-    for earlier in history:
-        analyzer.replay(earlier)
+    analyzer = _replayed(provider, history)
     findings: list[Finding] = []
     for name, sql in migrations:
         findings.extend(analyzer.analyze(sql, name))
     return findings
+
+
+def _replayed(provider: str, history: History) -> Analyzer:
+    analyzer = _analyzer(provider)
+    for earlier in history:
+        if isinstance(earlier, str):
+            analyzer.replay(earlier)
+        else:
+            analyzer.replay(earlier[1], earlier[0])
+    return analyzer
 
 
 def _analyzer(provider: str) -> Analyzer:

@@ -100,3 +100,32 @@ def _widens(old: ColumnType, new: ColumnType) -> bool:
     if old.base == "json" and new.base == "jsonb":
         return False
     return False
+
+
+def sqlite_affinity(declared: str | None) -> str:
+    """SQLite's type affinity of a declared column type (the rules of "Datatypes In SQLite", 3.1)."""
+    text = (declared or "").upper()
+    if "INT" in text:
+        return "INTEGER"
+    if any(word in text for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if not text or "BLOB" in text:
+        return "BLOB"
+    if any(word in text for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+def sqlite_type_change(old: str | None, new: str | None) -> tuple[Severity, str]:
+    """What copying a column into a new declared type does in SQLite: values are never cut or
+    refused (SQLite has no length limits and keeps what does not convert); a different affinity
+    converts the values that look like its kind and changes what code reads back."""
+    shown_new = new or "no type"
+    if old is None:
+        return "medium", f"declared type changed to {shown_new}; the old type is unknown"
+    change = f"{old} → {shown_new}"
+    before, after = sqlite_affinity(old), sqlite_affinity(new)
+    if before == after:
+        return "low", f"declared type changed ({change}), same {after} affinity: values are copied unchanged"
+    return "medium", (f"declared type changed ({change}), {before} to {after} affinity: values that look like "
+                      f"{after.lower()} values are converted, the rest are kept as they are")

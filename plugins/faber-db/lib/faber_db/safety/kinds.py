@@ -23,19 +23,29 @@ DESTRUCTIVE_KINDS = (
     "truncate",
     "delete_without_where",
     "update_without_where",
+    "delete_where",  # rows: the live count of rows its own WHERE matches
+    "update_where",
     "drop_column",
     "alter_column_type",
     "set_not_null",
     "add_unique",
-    "rename",
+    "rename",  # tables, columns, types, enum values, constraints, views, functions, schemas
+    "drop_view",
+    "drop_materialized_view",
+    "drop_function",  # functions, procedures and routines
+    "drop_trigger",
+    "drop_type",  # types (enums, composites, ranges) and domains
+    "drop_extension",
 )
 UNPARSED = "unparsed"
 LOCK_RISK = "lock_risk"
+# a SQLite table rebuild that keeps every column with its type and every row: shown, never destructive
+TABLE_REBUILD = "table_rebuild"
 
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 # Findings at or above this severity need approval; "low" ones (a widening type change, a change
-# to a table created in the same migration, a redefinition that provably keeps every column) are
-# shown but do not stop a deploy.
+# to a table created in the same migration, a view re-created under its own name) are shown but do
+# not stop a deploy.
 _APPROVAL_SEVERITY = SEVERITY_ORDER["medium"]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from faber_db.results import Finding
 from faber_db.safety.kinds import LOCK_RISK, Severity
-from faber_db.safety.postgres import last_name, relname, statement_table, walk_nodes
+from faber_db.safety.postgres_nodes import last_name, relname, statement_table, walk_nodes
 from faber_db.safety.statements import LineIndex, Stmt, clip, creates_only_new_objects, split_postgres, statement_at
 
 # squawk rules that are about style or rerunnability, or that duplicate the destructive analysis

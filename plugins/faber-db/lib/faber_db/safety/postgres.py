@@ -1,91 +1,97 @@
 """The PostgreSQL analyzer: migration SQL read by pglast (PostgreSQL's own parser, libpg_query),
-statement by statement, DO blocks through their PL/pgSQL body.
+statement by statement. DO blocks are read through their PL/pgSQL body, and so is the body of a
+function the migration calls (a function body that is only created runs nothing now).
 
 pglast is imported inside functions: `faber-db status` must not pay for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from faber_db.safety.column_types import type_change
-from faber_db.safety.kinds import UNPARSED, data_loss_message
-from faber_db.safety.model import Analyzer, Column, PrismaWarnings, Table
+from faber_db.safety.kinds import UNPARSED, Severity, data_loss_message
+from faber_db.safety.model import Column, ObjectKey, PrismaWarnings, RowCount
+from faber_db.safety.postgres_dml import PostgresDml
+from faber_db.safety.postgres_nodes import last_name, relname, walk_nodes
 from faber_db.safety.statements import Stmt, postgres_comments, split_postgres
 
 
-class PostgresAnalyzer(Analyzer):
+@dataclass(frozen=True)
+class _Body:
+    language: str
+    source: str
+
+
+class PostgresAnalyzer(PostgresDml):
+    def __init__(self) -> None:
+        super().__init__()
+        self.functions: dict[str, _Body] = {}  # plpgsql and sql functions the history or plan creates
+        self.calling: list[str] = []
+
     def _run(self, sql: str) -> None:
         self.warnings = PrismaWarnings.read(postgres_comments(sql))
         for stmt in split_postgres(sql):
-            self._postgres(stmt, stmt.node, stmt.line, stmt.text)
+            self.statement(stmt)
 
-    def _postgres(self, stmt: Stmt, node: Any, line: int, text: str) -> None:
-        from pglast import ast, enums
+    def statement(self, stmt: Stmt) -> None:
+        from pglast import ast
 
+        node = stmt.node
         if node is None:
             self.unparsed(stmt, stmt.error)
-            return
-        if isinstance(node, ast.DropdbStmt):
-            self.add("drop_database", "critical", line, text, None,
-                     f'Drops the whole database "{node.dbname}"')
+        elif isinstance(node, ast.DropdbStmt):
+            self.add("drop_database", "critical", stmt.line, stmt.text, None,
+                     f'Drops the whole database "{node.dbname}"{self.suffix()}')
         elif isinstance(node, ast.DropStmt):
-            self._pg_drop(node, line, text)
+            self._drop(stmt, node)
         elif isinstance(node, ast.TruncateStmt):
             for rel in node.relations or ():
-                self.add("truncate", "high", line, text, rel.relname, f'Deletes every row of "{rel.relname}"')
-        elif isinstance(node, ast.DeleteStmt):
-            if node.whereClause is None:
-                table = relname(node.relation)
-                self.add("delete_without_where", "high", line, text, table,
-                         f'DELETE without WHERE removes every row of "{table}"')
-        elif isinstance(node, ast.UpdateStmt):
-            if node.whereClause is None:
-                table = relname(node.relation)
-                self.add("update_without_where", "high", line, text, table,
-                         f'UPDATE without WHERE overwrites every row of "{table}"')
-        elif isinstance(node, ast.CreateStmt):
-            self.create_table(relname(node.relation), self._pg_columns(node.tableElts))
-        elif isinstance(node, ast.CreateTableAsStmt):
-            target = node.into.rel.relname if node.into is not None and node.into.rel is not None else None
-            if target:
-                self.tables[target] = Table(known=False)
-                self.created.add(target)
-        elif isinstance(node, ast.IndexStmt):
-            table = relname(node.relation)
-            if node.unique and self.exists(table) and node.idxname not in self.unique_indexes:
-                names = [e.name or "(expression)" for e in node.indexParams or ()]
-                self.add("add_unique", "medium", line, text, table,
-                         f'Adds a unique index on "{table}" ({", ".join(names)}); existing duplicate values '
-                         "make it fail", column=_only(names))
-            if node.unique and node.idxname:
-                self.unique_indexes.add(node.idxname)
-        elif isinstance(node, ast.AlterTableStmt):
-            if node.objtype == enums.ObjectType.OBJECT_TABLE and node.relation is not None:
-                self._pg_alter_table(node, line, text)
-        elif isinstance(node, ast.RenameStmt):
-            self._pg_rename(node, line, text)
+                self.add("truncate", "high", stmt.line, stmt.text, rel.relname,
+                         f'Deletes every row of "{rel.relname}"{self.suffix()}', count=self.count_of(rel))
+        elif isinstance(node, (ast.DeleteStmt, ast.UpdateStmt, ast.MergeStmt)):
+            self.pg_dml(stmt, node)
+            self._calls(stmt, node)
+        elif isinstance(node, (ast.SelectStmt, ast.InsertStmt, ast.CallStmt)):
+            self.pg_with(stmt, node)
+            self._calls(stmt, node)
         elif isinstance(node, ast.DoStmt):
-            self._pg_do(stmt, node, line)
+            self._do(stmt, node)
+        elif isinstance(node, (ast.AlterTableStmt, ast.RenameStmt, ast.AlterEnumStmt, ast.IndexStmt)):
+            self._alter(stmt, node)
+        else:
+            self._create(node)
 
-    def _pg_drop(self, node: Any, line: int, text: str) -> None:
+    # --- creations -------------------------------------------------------------------------------
+
+    def _create(self, node: Any) -> None:
         from pglast import ast, enums
 
-        kind = node.removeType
-        if kind == enums.ObjectType.OBJECT_SCHEMA:
-            for obj in node.objects or ():
-                name = obj.sval if isinstance(obj, ast.String) else str(obj)
-                self.add("drop_schema", "critical", line, text, None,
-                         f'Drops schema "{name}" and {"everything in it" if node.behavior else "it"}')
-        elif kind == enums.ObjectType.OBJECT_TABLE:
-            for obj in node.objects or ():
-                table = last_name(obj)
-                self.add("drop_table", "high", line, text, table, data_loss_message(table))
-                self.drop_table(table)
-        elif kind == enums.ObjectType.OBJECT_INDEX:
-            for obj in node.objects or ():
-                self.unique_indexes.discard(last_name(obj))
+        if isinstance(node, ast.CreateStmt):
+            self.create_table(relname(node.relation), self._pg_columns(node.tableElts))
+        elif isinstance(node, ast.CreateTableAsStmt) and node.into is not None and node.into.rel is not None:
+            name = relname(node.into.rel)
+            if node.objtype == enums.ObjectType.OBJECT_MATVIEW:
+                self.note_created(("materialized view", name))
+            else:
+                self.create_table(name, {})
+                self.tables[name].known = False
+        elif isinstance(node, ast.ViewStmt):
+            self.note_created(("view", relname(node.view)))
+        elif isinstance(node, ast.CreateFunctionStmt):
+            self._record_function(node)
+        elif isinstance(node, ast.CreateTrigStmt):
+            self.note_created(("trigger", f"{node.trigname} on {relname(node.relation)}"))
+        elif isinstance(node, (ast.CreateEnumStmt, ast.CreateRangeStmt)):
+            self.note_created(("type", last_name(node.typeName)))
+        elif isinstance(node, ast.CompositeTypeStmt):
+            self.note_created(("type", relname(node.typevar)))
+        elif isinstance(node, ast.CreateDomainStmt):
+            self.note_created(("type", last_name(node.domainname)))
+        elif isinstance(node, ast.CreateExtensionStmt):
+            self.note_created(("extension", str(node.extname)))
 
     def _pg_columns(self, elements: Any) -> dict[str, Column]:
         from pglast import ast
@@ -110,6 +116,102 @@ class PostgresAnalyzer(Analyzer):
                 result.has_default = True
         return result
 
+    # --- drops -----------------------------------------------------------------------------------
+
+    def _drop(self, stmt: Stmt, node: Any) -> None:
+        from pglast import ast, enums
+
+        kind = node.removeType
+        objects = enums.ObjectType
+        cascade = node.behavior == enums.DropBehavior.DROP_CASCADE
+        line, text = stmt.line, stmt.text
+        if kind == objects.OBJECT_SCHEMA:
+            for obj in node.objects or ():
+                name = obj.sval if isinstance(obj, ast.String) else str(obj)
+                self.add("drop_schema", "critical", line, text, None,
+                         f'Drops schema "{name}" and {"everything in it" if cascade else "it"}{self.suffix()}')
+        elif kind == objects.OBJECT_TABLE:
+            for obj in node.objects or ():
+                table = last_name(obj)
+                self.add("drop_table", "high", line, text, table, data_loss_message(table) + self.suffix(),
+                         count=self.count_of(_range_var(obj)))
+                self.drop_table(table)
+        elif kind == objects.OBJECT_INDEX:
+            for obj in node.objects or ():
+                self.unique_indexes.discard(last_name(obj))
+        elif kind.name in _DROPPED:
+            finding_kind, what = _DROPPED[kind.name]
+            for obj in node.objects or ():
+                self._drop_object(stmt, finding_kind, what, _dropped_name(obj, trigger=what == "trigger"), cascade)
+
+    def _drop_object(self, stmt: Stmt, finding_kind: str, what: str, name: str, cascade: bool) -> None:
+        key: ObjectKey = (what, name)
+        severity: Severity = "medium"
+        if what == "view":
+            message = f'Drops view "{name}": code and views that read it break'
+            if cascade:
+                message += " (CASCADE also drops the views built on it)"
+        elif what == "materialized view":
+            message = f'Drops materialized view "{name}" and the rows it stores (recomputed only by re-creating it)'
+        elif what == "function":
+            message = f'Drops function "{name}": triggers, defaults and code that call it break'
+            if cascade:
+                severity = "high"
+                message += ("; CASCADE also drops what uses it: triggers, defaults, indexes, generated columns "
+                            "(with their data)")
+        elif what == "trigger":
+            trigger, _, table = name.partition(" on ")
+            message = f'Drops trigger "{trigger}" on "{table}": what it did on each write stops'
+        elif what == "type":
+            message = f'Drops type "{name}": code and casts that name it break (it fails while a column uses it)'
+            if cascade:
+                severity = "high"
+                message = f'Drops type "{name}" with CASCADE: every column of this type is dropped with its data'
+        else:
+            message = (f'Drops extension "{name}": its functions, types and operators go away (it fails while '
+                       "something uses them)")
+            if cascade:
+                severity = "high"
+                message = (f'Drops extension "{name}" with CASCADE: columns of its types and indexes on its '
+                           "operators are dropped with their data")
+        replaced = self.replaced.get(key)
+        if replaced is not None and not cascade:
+            severity = "low"
+            message += f' (the {what} this same migration replaced: "{replaced}" is now a new {what})'
+        finding = self.add(finding_kind, severity, stmt.line, stmt.text, None, message + self.suffix(), subject=key)
+        if not cascade:
+            self.may_be_redefined(finding, key)
+        self.note_dropped(key)
+        if what == "function":
+            self.functions.pop(name, None)
+
+    # --- ALTER and RENAME --------------------------------------------------------------------------
+
+    def _alter(self, stmt: Stmt, node: Any) -> None:
+        from pglast import ast, enums
+
+        if isinstance(node, ast.AlterTableStmt):
+            if node.objtype == enums.ObjectType.OBJECT_TABLE and node.relation is not None:
+                self._pg_alter_table(node, stmt.line, stmt.text)
+        elif isinstance(node, ast.RenameStmt):
+            self._pg_rename(node, stmt.line, stmt.text)
+        elif isinstance(node, ast.AlterEnumStmt):
+            if node.oldVal is not None:
+                name = last_name(node.typeName)
+                self.add("rename", "medium", stmt.line, stmt.text, None,
+                         f"Renames value '{node.oldVal}' of enum \"{name}\" to '{node.newVal}': rows keep their "
+                         f"value under the new name; code that writes or compares the old one breaks{self.suffix()}",
+                         subject=("type", name))
+        elif isinstance(node, ast.IndexStmt):
+            table = relname(node.relation)
+            if node.unique and not self.created_here(("table", table)) and node.idxname not in self.unique_indexes:
+                names = [e.name or "(expression)" for e in node.indexParams or ()]
+                self.add("add_unique", "medium", stmt.line, stmt.text, table,
+                         f'Adds a unique index on "{table}" ({", ".join(names)}); existing duplicate values '
+                         f"make it fail{self.suffix()}", column=_only(names))
+            if node.unique and node.idxname:
+                self.unique_indexes.add(node.idxname)
+
     def _pg_alter_table(self, node: Any, line: int, text: str) -> None:
         from pglast import ast, enums
 
@@ -118,10 +220,11 @@ class PostgresAnalyzer(Analyzer):
         cmds: list[Any] = [c for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)]
         defaults = {c.name for c in cmds if c.subtype == types.AT_ColumnDefault and c.def_ is not None}
         known = self.table(table)
+        suffix = self.suffix()
         for cmd in cmds:
             if cmd.subtype == types.AT_DropColumn:
-                self.add("drop_column", "high", line, text, table, data_loss_message(table, cmd.name),
-                         column=cmd.name)
+                self.add("drop_column", "high", line, text, table, data_loss_message(table, cmd.name) + suffix,
+                         column=cmd.name, count=self.count_of(node.relation))
                 known.columns.pop(cmd.name, None)
             elif cmd.subtype == types.AT_AlterColumnType:
                 column = known.columns.get(cmd.name)
@@ -132,8 +235,9 @@ class PostgresAnalyzer(Analyzer):
                 new = _pg_type_text(cmd.def_.typeName if cmd.def_ is not None else None)
                 using = cmd.def_ is not None and cmd.def_.raw_default is not None
                 severity, why = type_change(old, new, using=using)
-                self.add("alter_column_type", severity, line, text, table, f'Column "{cmd.name}" of "{table}": {why}',
-                         column=cmd.name)
+                self.add("alter_column_type", severity, line, text, table,
+                         f'Column "{cmd.name}" of "{table}": {why}{suffix}', column=cmd.name,
+                         count=self.count_of(node.relation))
                 if column is not None:
                     column.type = new
                 elif known.known:
@@ -142,25 +246,26 @@ class PostgresAnalyzer(Analyzer):
                 if cmd.name in defaults:
                     self.add("set_not_null", "low", line, text, table,
                              f'Column "{cmd.name}" of "{table}" becomes NOT NULL with a DEFAULT in the same '
-                             "statement (existing NULLs still make it fail)", column=cmd.name)
+                             f"statement (existing NULLs still make it fail){suffix}", column=cmd.name,
+                             count=self.count_of(node.relation))
                 else:
                     self.add("set_not_null", "medium", line, text, table,
                              f'Column "{cmd.name}" of "{table}" becomes NOT NULL without a default: '
-                             "existing NULL values make the migration fail", column=cmd.name)
+                             f"existing NULL values make the migration fail{suffix}", column=cmd.name,
+                             count=self.count_of(node.relation))
                 if cmd.name in known.columns:
                     known.columns[cmd.name].not_null = True
-            elif cmd.subtype == types.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-                if known.known and cmd.def_.colname:
-                    known.columns[cmd.def_.colname] = self._pg_column(cmd.def_)
+            elif cmd.subtype == types.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.colname:
+                self.add_column(table, cmd.def_.colname, self._pg_column(cmd.def_))
             elif cmd.subtype == types.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
                 constraint = cmd.def_
-                if constraint.contype == enums.ConstrType.CONSTR_UNIQUE and self.exists(table):
+                if constraint.contype == enums.ConstrType.CONSTR_UNIQUE and not self.created_here(("table", table)):
                     if constraint.indexname and constraint.indexname in self.unique_indexes:
                         continue  # ADD CONSTRAINT ... UNIQUE USING INDEX: the index was already checked
                     names = [k.sval for k in constraint.keys or ()]
                     self.add("add_unique", "medium", line, text, table,
                              f'Adds a unique constraint on "{table}" ({", ".join(names)}); existing duplicates '
-                             "make it fail", column=_only(names))
+                             f"make it fail{suffix}", column=_only(names), count=self.count_of(node.relation))
                 if constraint.conname and constraint.contype == enums.ConstrType.CONSTR_UNIQUE:
                     self.unique_indexes.add(constraint.conname)
 
@@ -168,71 +273,226 @@ class PostgresAnalyzer(Analyzer):
         from pglast import enums
 
         objects = enums.ObjectType
-        if node.renameType == objects.OBJECT_TABLE and node.relation is not None:
+        kind = node.renameType
+        new, suffix = node.newname, self.suffix()
+        breaks = "code still using the old name breaks"
+        if kind == objects.OBJECT_TABLE and node.relation is not None:
             old = relname(node.relation)
-            self.add("rename", "medium", line, text, old,
-                     f'Renames table "{old}" to "{node.newname}": code still using the old name breaks')
-            self.rename_table(old, node.newname)
-        elif node.renameType == objects.OBJECT_COLUMN and node.relation is not None:
+            self.add("rename", "medium", line, text, old, f'Renames table "{old}" to "{new}": {breaks}{suffix}',
+                     count=self.count_of(node.relation))
+            self.rename_table(old, new)
+        elif kind == objects.OBJECT_COLUMN and node.relation is not None:
             table = relname(node.relation)
             self.add("rename", "medium", line, text, table,
-                     f'Renames column "{node.subname}" of "{table}" to "{node.newname}": '
-                     "code still using the old name breaks", column=node.subname)
+                     f'Renames column "{node.subname}" of "{table}" to "{new}": {breaks}{suffix}',
+                     column=node.subname, count=self.count_of(node.relation))
             known = self.table(table)
             if node.subname in known.columns:
-                known.columns[node.newname] = known.columns.pop(node.subname)
-        elif node.renameType in (objects.OBJECT_INDEX, objects.OBJECT_TABCONSTRAINT) and node.subname:
+                known.columns[new] = known.columns.pop(node.subname)
+            if (table, node.subname) in self.added_columns:
+                self.added_columns.add((table, new))
+        elif kind == objects.OBJECT_TABCONSTRAINT and node.relation is not None:
+            table = relname(node.relation)
+            self.add("rename", "medium", line, text, table,
+                     f'Renames constraint "{node.subname}" of "{table}" to "{new}": code that names it (ON CONFLICT '
+                     f"ON CONSTRAINT, error handling) breaks{suffix}", count=self.count_of(node.relation))
             if node.subname in self.unique_indexes:
-                self.unique_indexes.add(node.newname)
-        elif (
-            node.renameType == objects.OBJECT_INDEX
-            and node.relation is not None
-            and relname(node.relation) in self.unique_indexes
-        ):
-            self.unique_indexes.add(node.newname)
+                self.unique_indexes.add(new)
+        elif kind == objects.OBJECT_INDEX:
+            if node.relation is not None and relname(node.relation) in self.unique_indexes:
+                self.unique_indexes.add(new)
+        elif kind.name in _RENAMED:
+            what = _RENAMED[kind.name]
+            if kind in (objects.OBJECT_VIEW, objects.OBJECT_MATVIEW):
+                old = relname(node.relation)
+            elif kind == objects.OBJECT_SCHEMA:
+                old = node.subname
+            elif kind in (objects.OBJECT_FUNCTION, objects.OBJECT_PROCEDURE, objects.OBJECT_ROUTINE):
+                old = last_name(node.object.objname)
+                if old in self.functions:
+                    self.functions[new] = self.functions.pop(old)
+            else:
+                old = last_name(node.object)
+            key: ObjectKey = (what, old)
+            finding = self.add("rename", "medium", line, text, None,
+                               f'Renames {what} "{old}" to "{new}": {breaks}{suffix}', subject=key)
+            self.may_be_redefined(finding, key, renamed_to=(what, new))
+            self.note_renamed(key, (what, new))
 
-    def _pg_do(self, stmt: Stmt, node: Any, line: int) -> None:
-        """A DO block: analyze the SQL statements of its PL/pgSQL body one by one."""
-        import pglast
+    # --- PL/pgSQL: DO blocks and called functions ---------------------------------------------------
 
+    def _do(self, stmt: Stmt, node: Any) -> None:
+        """A DO block runs now: analyze the SQL statements of its body one by one, each on its own line."""
         body: str | None = None
         language = "plpgsql"
-        body_offset: int | None = None
+        body_line = stmt.line
         for arg in node.args or ():
             if arg.defname == "as":
                 body = arg.arg.sval
-                body_offset = getattr(arg, "arg_location", None)
+                location = getattr(arg, "arg_location", None)  # pglast 7+
+                if location is not None:
+                    body_line = stmt.line_at(location)  # the line of the opening $$ or $tag$
             elif arg.defname == "language":
                 language = arg.arg.sval.lower()
         if body is None or language != "plpgsql":
             self.unparsed(stmt, f"DO block in language {language}")
             return
-        base_line = line
-        if body_offset is not None and body_offset >= stmt.start:
-            # The body's first line: the line of the opening quote ($$ or $tag$) in the file.
-            base_line = line + stmt.text.count("\n", 0, max(body_offset - stmt.start, 0))
+        self.inside.append(" (inside a DO block)")
+        try:
+            self._plpgsql(stmt, body, lambda lineno: body_line + max(lineno - 1, 0), "DO block body")
+        finally:
+            self.inside.pop()
+
+    def _record_function(self, node: Any) -> None:
+        name = last_name(node.funcname)
+        language, source = "sql", None
+        for option in node.options or ():
+            if option.defname == "language":
+                language = option.arg.sval.lower()
+            elif option.defname == "as":
+                parts = option.arg if isinstance(option.arg, tuple) else (option.arg,)
+                source = getattr(parts[0], "sval", None) if len(parts) == 1 else None  # C functions: (lib, symbol)
+        if source is not None and language in ("plpgsql", "sql"):
+            self.functions[name] = _Body(language, source)
+        else:
+            self.functions.pop(name, None)
+        self.note_created(("function", name))
+
+    def _calls(self, stmt: Stmt, node: Any) -> None:
+        """A statement that calls a function this history defines runs that function's body now."""
+        from pglast import ast
+
+        for call in walk_nodes(node):
+            if not isinstance(call, ast.FuncCall):
+                continue
+            name = last_name(call.funcname)
+            body = self.functions.get(name)
+            if body is None or name in self.calling:
+                continue
+            self.calling.append(name)
+            self.inside.append(f" (inside {name}(), which this statement calls)")
+            outer, self.fixed_lines = self.fixed_lines, True
+            try:
+                if body.language == "plpgsql":
+                    self._plpgsql(stmt, body.source, lambda _lineno: stmt.line, f"body of {name}()")
+                else:
+                    self._sql_body(stmt, body.source, name)
+            finally:
+                self.fixed_lines = outer
+                self.inside.pop()
+                self.calling.pop()
+
+    def _sql_body(self, stmt: Stmt, source: str, name: str) -> None:
+        import pglast
+
+        try:
+            parsed = pglast.parse_sql(source)
+        except pglast.parser.ParseError as exc:
+            self.add(UNPARSED, "medium", stmt.line, stmt.text, None,
+                     f"The body of {name}(), which this statement calls, could not be analyzed ({exc})")
+            return
+        for inner in _inner_statements(source, parsed, stmt.line):
+            self.statement(inner)
+
+    def _plpgsql(self, stmt: Stmt, body: str, file_line: Callable[[int], int], what: str) -> None:
+        import pglast
+
         source = f"CREATE FUNCTION faber_db_do() RETURNS void AS $faber_db${body}$faber_db$ LANGUAGE plpgsql"
         try:
             tree = pglast.parse_plpgsql(source)
         except Exception as exc:  # pglast raises its ParseError; nothing else is expected
-            self.unparsed(stmt, f"DO block body: {exc}")
+            self.unparsed(stmt, f"{what}: {exc}")
             return
         for kind, lineno, query in _plpgsql_statements(tree):
-            inner_line = base_line + max(lineno - 1, 0)
+            line = file_line(lineno)
             if kind == "dynamic":
-                self.add(UNPARSED, "medium", inner_line, stmt.text, None,
-                         f"The DO block runs dynamic SQL (EXECUTE {query[:80]}) that cannot be analyzed; "
-                         "review it by hand")
-                continue
+                constant = _constant_text(query)
+                if constant is None:
+                    self.add(UNPARSED, "medium", line, stmt.text, None,
+                             f"The {what} runs dynamic SQL (EXECUTE {query[:80]}) that cannot be analyzed; "
+                             "review it by hand")
+                    continue
+                query = constant
             try:
                 parsed = pglast.parse_sql(query)
             except pglast.parser.ParseError as exc:
-                self.add(UNPARSED, "medium", inner_line, query, None,
-                         f"A statement in the DO block could not be analyzed ({exc})")
+                self.add(UNPARSED, "medium", line, query, None,
+                         f"A statement in the {what} could not be analyzed ({exc})")
                 continue
-            for raw in parsed:
-                inner = Stmt(query.strip(), stmt.start, stmt.end, inner_line, raw.stmt)
-                self._postgres(inner, raw.stmt, inner_line, query.strip())
+            for inner in _inner_statements(query, parsed, line):
+                self.statement(inner)
+
+    def count_of(self, relation: Any) -> RowCount | None:
+        """How to count the rows of the table `relation` names (a RangeVar)."""
+        return self.count(relation) if relation is not None else None
+
+
+# pglast ObjectType names -> what the analysis calls the object (and the kind of finding a DROP is)
+_RENAMED = {
+    "OBJECT_TYPE": "type", "OBJECT_DOMAIN": "type", "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized view",
+    "OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "function", "OBJECT_ROUTINE": "function",
+    "OBJECT_SCHEMA": "schema",
+}
+_DROPPED = {
+    "OBJECT_VIEW": ("drop_view", "view"), "OBJECT_MATVIEW": ("drop_materialized_view", "materialized view"),
+    "OBJECT_FUNCTION": ("drop_function", "function"), "OBJECT_PROCEDURE": ("drop_function", "function"),
+    "OBJECT_ROUTINE": ("drop_function", "function"), "OBJECT_TRIGGER": ("drop_trigger", "trigger"),
+    "OBJECT_TYPE": ("drop_type", "type"), "OBJECT_DOMAIN": ("drop_type", "type"),
+    "OBJECT_EXTENSION": ("drop_extension", "extension"),
+}
+
+
+def _dropped_name(obj: Any, *, trigger: bool) -> str:
+    from pglast import ast
+
+    if isinstance(obj, ast.ObjectWithArgs):
+        return last_name(obj.objname)
+    if isinstance(obj, ast.TypeName):
+        return last_name(obj.names)
+    if isinstance(obj, ast.String):
+        return str(obj.sval)
+    if trigger:  # (schema?, table, trigger)
+        parts = [getattr(p, "sval", "?") for p in obj]
+        return f"{parts[-1]} on {parts[-2] if len(parts) > 1 else '?'}"
+    return last_name(obj)
+
+
+def _range_var(names: Any) -> Any:
+    """A RangeVar for a DROP TABLE's qualified name (a tuple of String nodes)."""
+    from pglast import ast
+
+    parts = [getattr(part, "sval", "?") for part in names or ()]
+    if not parts:
+        return None
+    return ast.RangeVar(relname=parts[-1], schemaname=parts[-2] if len(parts) > 1 else None, inh=True,
+                        relpersistence="p")
+
+
+def _inner_statements(text: str, parsed: Any, line: int) -> Iterator[Stmt]:
+    """The statements pglast parsed from `text` (a function body, a DO block's statement, an
+    EXECUTE's constant), `text` starting on file line `line`; parser locations count from its start."""
+    for raw in parsed:
+        begin = raw.stmt_location or 0
+        end = begin + raw.stmt_len if raw.stmt_len else len(text)
+        piece = text[begin:end]
+        skipped = len(piece) - len(piece.lstrip())
+        yield Stmt(piece.strip(), begin + skipped, end, line + text.count("\n", 0, begin + skipped), raw.stmt)
+
+
+def _constant_text(expression: str) -> str | None:
+    """The text of an EXECUTE whose argument is one string constant (`EXECUTE 'DROP TABLE x'`)."""
+    import pglast
+    from pglast import ast
+
+    try:
+        parsed = pglast.parse_sql(f"SELECT {expression}")
+    except pglast.parser.ParseError:
+        return None
+    select = parsed[0].stmt if len(parsed) == 1 else None
+    targets: tuple[Any, ...] = getattr(select, "targetList", None) or ()
+    if len(targets) == 1 and isinstance(targets[0].val, ast.A_Const) and isinstance(targets[0].val.val, ast.String):
+        return str(targets[0].val.val.sval)
+    return None
 
 
 def _only(names: list[str]) -> str | None:
@@ -257,56 +517,32 @@ def _pg_type_text(type_name: Any) -> str:
     return text + ("[]" if type_name.arrayBounds else "")
 
 
-def _plpgsql_statements(tree: Any) -> Iterator[tuple[str, int, str]]:
-    """("sql" | "dynamic", lineno, query) for each SQL statement a PL/pgSQL body runs."""
+_DYNAMIC_KEYS = ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors")
+
+
+def _plpgsql_statements(tree: Any, lineno: int = 1) -> Iterator[tuple[str, int, str]]:
+    """("sql" | "dynamic", lineno, query) for each SQL statement a PL/pgSQL body runs: every
+    statement-mode expression (plain SQL, PERFORM, FOR ... IN query, RETURN QUERY) and every
+    EXECUTE, in body order."""
     if isinstance(tree, list):
         for item in tree:
-            yield from _plpgsql_statements(item)
+            yield from _plpgsql_statements(item, lineno)
         return
     if not isinstance(tree, dict):
         return
+    lineno = int(tree.get("lineno", lineno))
     for key, value in tree.items():
-        if key == "PLpgSQL_stmt_execsql" and isinstance(value, dict):
-            query = value.get("sqlstmt", {}).get("PLpgSQL_expr", {}).get("query", "")
-            yield "sql", int(value.get("lineno", 1)), str(query)
+        if key == "PLpgSQL_expr" and isinstance(value, dict):
+            if value.get("parseMode", 0) == 0 and value.get("query"):
+                yield "sql", lineno, str(value["query"])
             continue
-        if key == "PLpgSQL_stmt_dynexecute" and isinstance(value, dict):
+        if key in _DYNAMIC_KEYS and isinstance(value, dict):
+            inner_line = int(value.get("lineno", lineno))
             query = value.get("query", {}).get("PLpgSQL_expr", {}).get("query", "")
-            yield "dynamic", int(value.get("lineno", 1)), str(query)
+            yield "dynamic", inner_line, str(query)
+            yield from _plpgsql_statements({k: v for k, v in value.items() if k != "query"}, inner_line)
             continue
-        yield from _plpgsql_statements(value)
-
-
-def relname(relation: Any) -> str:
-    return str(getattr(relation, "relname", None) or "?")
-
-
-def last_name(names: Any) -> str:
-    """The last part of a qualified pglast name (a tuple of String nodes)."""
-    parts = [getattr(part, "sval", None) for part in names or ()]
-    strings = [p for p in parts if isinstance(p, str)]
-    return strings[-1] if strings else "?"
-
-
-def statement_table(node: Any) -> str | None:
-    """The table a PostgreSQL statement mainly touches (for lint findings)."""
-    if node is None:
-        return None
-    relation = getattr(node, "relation", None)
-    relname = getattr(relation, "relname", None)
-    return str(relname) if relname else None
-
-def walk_nodes(node: Any) -> Iterator[Any]:
-    from pglast import ast
-
-    if node is None:
-        return
-    if isinstance(node, (tuple, list)):
-        for item in node:
-            yield from walk_nodes(item)
-        return
-    if not isinstance(node, ast.Node):
-        return
-    yield node
-    for name in node:
-        yield from walk_nodes(getattr(node, name))
+        if key in ("dynquery",) and isinstance(value, dict):
+            yield "dynamic", lineno, str(value.get("PLpgSQL_expr", {}).get("query", ""))
+            continue
+        yield from _plpgsql_statements(value, lineno)

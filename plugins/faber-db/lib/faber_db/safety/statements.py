@@ -23,6 +23,12 @@ class Stmt:
     line: int  # 1-based line of the first token
     node: Any = None  # the parsed statement (pglast node or sqlglot expression); None: not parsed
     error: str | None = None
+    base: int = 0  # the file offset the parser's locations in `node` count from
+    name: str | None = None  # what a statement the parser could not read creates (a SQLite trigger)
+
+    def line_at(self, location: int) -> int:
+        """The file line of a location the parser reported inside this statement."""
+        return self.line + self.text.count("\n", 0, max(self.base + location - self.start, 0))
 
 
 class LineIndex:
@@ -97,7 +103,7 @@ def split_postgres(sql: str) -> list[Stmt]:
                 error = None if node is not None else "not a single statement"
             except parser.ParseError as exc:
                 node, error = None, str(exc)
-            statements.append(Stmt(text.strip(), begin, stop, lines.line(begin), node, error))
+            statements.append(Stmt(text.strip(), begin, stop, lines.line(begin), node, error, base=begin))
         chunk = []
     return statements
 
@@ -146,6 +152,7 @@ def split_sqlite(sql: str, dialect: str) -> list[Stmt]:
         first = chunk[0].text.upper()
         if _is_trigger(chunk):
             stmt.node = "trigger"  # a trigger body does not run at migration time
+            stmt.name = _trigger_name(chunk)
         elif first in _SQLITE_HARMLESS_COMMANDS:
             stmt.node = first.lower()  # PRAGMA, VACUUM, SAVEPOINT ...: no data is changed
         else:
@@ -178,6 +185,18 @@ def _sqlite_statement_types() -> tuple[type[Any], ...]:
 def _is_trigger(chunk: list[Any]) -> bool:
     words = [t.text.upper() for t in chunk[:4]]
     return len(words) >= 2 and words[0] == "CREATE" and "TRIGGER" in words[1:4]
+
+
+def _trigger_name(chunk: list[Any]) -> str | None:
+    """The name in CREATE [TEMP] TRIGGER [IF NOT EXISTS] [schema.]name ..."""
+    words = [t.text for t in chunk[:9]]
+    upper = [w.upper() for w in words]
+    at = upper.index("TRIGGER") + 1
+    if upper[at : at + 3] == ["IF", "NOT", "EXISTS"]:
+        at += 3
+    if at + 2 < len(words) and words[at + 1] == ".":
+        at += 2
+    return words[at] if at < len(words) else None
 
 
 def _is_open_trigger(chunk: list[Any]) -> bool:
