@@ -28,6 +28,7 @@ from faber_db.safety import (
     lint_locks,
     squawk_path,
 )
+from faber_db.safety.model import CountedFinding
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -210,6 +211,21 @@ def test_do_block_statements_are_reported_on_their_own_lines(opening: str) -> No
     assert all("(inside a DO block)" in f.message for f in findings)
 
 
+def test_a_statement_in_a_loop_is_counted_as_an_upper_bound() -> None:
+    """One pass's matching rows are not what a loop deletes; the loop's own query runs once."""
+    sql = ("DO $$ DECLARE r record; BEGIN\n"
+           "  FOR r IN DELETE FROM \"Job\" WHERE \"done\" RETURNING \"id\" LOOP\n"
+           "    UPDATE \"Log\" SET \"job\" = NULL WHERE \"job\" = r.\"id\";\n"
+           "  END LOOP;\nEND $$;\n")
+    loop, once = {}, {}
+    for finding in analyze_sql(sql, "postgresql"):
+        assert isinstance(finding, CountedFinding)
+        (loop if finding.count.why_not else once)[finding.kind] = finding
+    assert set(once) == {"delete_where"} and once["delete_where"].line == 2
+    assert set(loop) == {"update_where"} and loop["update_where"].line == 3
+    assert "runs in a loop" in str(loop["update_where"].count.why_not)
+
+
 def test_prismas_enum_swap_is_a_type_change_not_a_rename_and_a_drop() -> None:
     history = ['CREATE TYPE "Role" AS ENUM (\'USER\', \'ADMIN\', \'MODERATOR\');\n'
                'CREATE TABLE "User" ("id" SERIAL, "role" "Role" NOT NULL DEFAULT \'USER\');']
@@ -270,6 +286,24 @@ def test_set_not_null_with_default_in_same_statement_is_low() -> None:
     assert (finding.kind, finding.severity) == ("set_not_null", "low")
     (bare,) = analyze_sql('ALTER TABLE "U" ALTER COLUMN "n" SET NOT NULL;', "postgresql")
     assert (bare.kind, bare.severity) == ("set_not_null", "medium")
+
+
+@pytest.mark.parametrize("provider", ["postgresql", "sqlite"])
+def test_required_column_without_default_on_an_existing_table(provider: str) -> None:
+    sql = ('ALTER TABLE "U" ADD COLUMN "a" TEXT NOT NULL;\n'
+           'ALTER TABLE "U" ADD COLUMN "b" TEXT NOT NULL DEFAULT \'x\';\n'
+           'CREATE TABLE "N" ("id" INTEGER);\nALTER TABLE "N" ADD COLUMN "c" TEXT NOT NULL;\n')
+    findings = analyze_sql(sql, provider)
+    assert [(f.kind, f.severity, f.table, f.column, f.line) for f in findings] == [
+        ("set_not_null", "medium", "U", "a", 1), ("set_not_null", "low", "N", "c", 4)]
+
+
+def test_primary_key_added_to_an_existing_table() -> None:
+    sql = ('ALTER TABLE "U" ADD CONSTRAINT "U_pkey" PRIMARY KEY ("id");\n'
+           'ALTER TABLE "U" ADD COLUMN "n" SERIAL NOT NULL, ADD COLUMN "i" INT GENERATED ALWAYS AS IDENTITY;\n')
+    (finding,) = analyze_sql(sql, "postgresql")
+    assert (finding.kind, finding.severity, finding.column) == ("add_unique", "medium", "id")
+    assert "primary key" in finding.message
 
 
 def test_unique_on_table_created_in_same_file_is_not_reported() -> None:

@@ -1,4 +1,4 @@
--- Backfills: only the last UPDATE overwrites values that existed before
+-- Backfills: the first fills only the column this migration adds; the others change existing rows
 ALTER TABLE "Post" ADD COLUMN "slug" TEXT;
 UPDATE "Post" SET "slug" = 'post-' || "id";
 UPDATE "Post" SET "wordCount" = 0 WHERE "wordCount" IS NULL;

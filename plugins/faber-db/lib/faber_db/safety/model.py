@@ -305,6 +305,7 @@ class Analyzer:
 
     def overwrites_nothing(self, table: str, columns: Iterable[str]) -> bool:
         """Every column is added by the migration being analyzed: an UPDATE of them overwrites
-        no value that existed before it."""
+        no value that existed before it, and no code can rely on them yet. (Filling NULLs of an
+        existing column is not exempt: a NULL can mean something, "not archived", "not deleted".)"""
         targets = list(columns)
         return bool(targets) and all((table, column) in self.added_columns for column in targets)

@@ -7,7 +7,7 @@ pglast is imported inside functions: `faber-db status` must not pay for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,7 +105,9 @@ class PostgresAnalyzer(PostgresDml):
     def _pg_column(self, column: Any) -> Column:
         from pglast import ast, enums
 
-        result = Column(_pg_type_text(column.typeName), bool(column.is_not_null), column.raw_default is not None)
+        type_text = _pg_type_text(column.typeName)
+        serial = type_text.lower() in ("serial", "bigserial", "smallserial", "serial2", "serial4", "serial8")
+        result = Column(type_text, bool(column.is_not_null), column.raw_default is not None or serial)
         for constraint in column.constraints or ():
             if not isinstance(constraint, ast.Constraint):
                 continue
@@ -142,9 +144,13 @@ class PostgresAnalyzer(PostgresDml):
         elif kind.name in _DROPPED:
             finding_kind, what = _DROPPED[kind.name]
             for obj in node.objects or ():
-                self._drop_object(stmt, finding_kind, what, _dropped_name(obj, trigger=what == "trigger"), cascade)
+                # a materialized view stores rows: they are counted (from the stored relation, no query runs)
+                stored = self.count_of(_range_var(obj)) if what == "materialized view" else None
+                self._drop_object(stmt, finding_kind, what, _dropped_name(obj, trigger=what == "trigger"), cascade,
+                                  stored)
 
-    def _drop_object(self, stmt: Stmt, finding_kind: str, what: str, name: str, cascade: bool) -> None:
+    def _drop_object(self, stmt: Stmt, finding_kind: str, what: str, name: str, cascade: bool,
+                     stored: RowCount | None) -> None:
         key: ObjectKey = (what, name)
         severity: Severity = "medium"
         if what == "view":
@@ -178,7 +184,8 @@ class PostgresAnalyzer(PostgresDml):
         if replaced is not None and not cascade:
             severity = "low"
             message += f' (the {what} this same migration replaced: "{replaced}" is now a new {what})'
-        finding = self.add(finding_kind, severity, stmt.line, stmt.text, None, message + self.suffix(), subject=key)
+        finding = self.add(finding_kind, severity, stmt.line, stmt.text, name if stored else None,
+                           message + self.suffix(), subject=key, count=stored)
         if not cascade:
             self.may_be_redefined(finding, key)
         self.note_dropped(key)
@@ -204,7 +211,8 @@ class PostgresAnalyzer(PostgresDml):
                          subject=("type", name))
         elif isinstance(node, ast.IndexStmt):
             table = relname(node.relation)
-            if node.unique and not self.created_here(("table", table)) and node.idxname not in self.unique_indexes:
+            created = self.created_here(("table", table)) or self.created_here(("materialized view", table))
+            if node.unique and not created and node.idxname not in self.unique_indexes:
                 names = [e.name or "(expression)" for e in node.indexParams or ()]
                 self.add("add_unique", "medium", stmt.line, stmt.text, table,
                          f'Adds a unique index on "{table}" ({", ".join(names)}); existing duplicate values '
@@ -256,17 +264,26 @@ class PostgresAnalyzer(PostgresDml):
                 if cmd.name in known.columns:
                     known.columns[cmd.name].not_null = True
             elif cmd.subtype == types.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.colname:
-                self.add_column(table, cmd.def_.colname, self._pg_column(cmd.def_))
+                column = self._pg_column(cmd.def_)
+                if column.not_null and not column.has_default:
+                    self.add("set_not_null", "medium", line, text, table,
+                             f'Adds column "{cmd.def_.colname}" to "{table}" as NOT NULL without a default: the '
+                             f"migration fails if the table has any row{suffix}", column=cmd.def_.colname,
+                             count=self.count_of(node.relation))
+                self.add_column(table, cmd.def_.colname, column)
             elif cmd.subtype == types.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
                 constraint = cmd.def_
-                if constraint.contype == enums.ConstrType.CONSTR_UNIQUE and not self.created_here(("table", table)):
+                keyed = constraint.contype in (enums.ConstrType.CONSTR_UNIQUE, enums.ConstrType.CONSTR_PRIMARY)
+                if keyed and not self.created_here(("table", table)):
                     if constraint.indexname and constraint.indexname in self.unique_indexes:
-                        continue  # ADD CONSTRAINT ... UNIQUE USING INDEX: the index was already checked
+                        continue  # ADD CONSTRAINT ... USING INDEX: the index was already checked
                     names = [k.sval for k in constraint.keys or ()]
+                    what = ("a primary key" if constraint.contype == enums.ConstrType.CONSTR_PRIMARY
+                            else "a unique constraint")
                     self.add("add_unique", "medium", line, text, table,
-                             f'Adds a unique constraint on "{table}" ({", ".join(names)}); existing duplicates '
+                             f'Adds {what} on "{table}" ({", ".join(names)}); existing duplicates '
                              f"make it fail{suffix}", column=_only(names), count=self.count_of(node.relation))
-                if constraint.conname and constraint.contype == enums.ConstrType.CONSTR_UNIQUE:
+                if constraint.conname and keyed:
                     self.unique_indexes.add(constraint.conname)
 
     def _pg_rename(self, node: Any, line: int, text: str) -> None:
@@ -339,7 +356,7 @@ class PostgresAnalyzer(PostgresDml):
             return
         self.inside.append(" (inside a DO block)")
         try:
-            self._plpgsql(stmt, body, lambda lineno: body_line + max(lineno - 1, 0), "DO block body")
+            self._plpgsql(stmt, body, "DO block body", body_line)
         finally:
             self.inside.pop()
 
@@ -371,14 +388,12 @@ class PostgresAnalyzer(PostgresDml):
                 continue
             self.calling.append(name)
             self.inside.append(f" (inside {name}(), which this statement calls)")
-            outer, self.fixed_lines = self.fixed_lines, True
             try:
                 if body.language == "plpgsql":
-                    self._plpgsql(stmt, body.source, lambda _lineno: stmt.line, f"body of {name}()")
+                    self._plpgsql(stmt, body.source, f"body of {name}()", None)
                 else:
                     self._sql_body(stmt, body.source, name)
             finally:
-                self.fixed_lines = outer
                 self.inside.pop()
                 self.calling.pop()
 
@@ -391,10 +406,12 @@ class PostgresAnalyzer(PostgresDml):
             self.add(UNPARSED, "medium", stmt.line, stmt.text, None,
                      f"The body of {name}(), which this statement calls, could not be analyzed ({exc})")
             return
-        for inner in _inner_statements(source, parsed, stmt.line):
+        for inner in _inner_statements(source, parsed, stmt.line, lines_of_text=False):
             self.statement(inner)
 
-    def _plpgsql(self, stmt: Stmt, body: str, file_line: Callable[[int], int], what: str) -> None:
+    def _plpgsql(self, stmt: Stmt, body: str, what: str, body_line: int | None) -> None:
+        """The SQL statements of a PL/pgSQL body, each on its line of the file (the body starts on
+        `body_line`), or all on the statement's line (`body_line` None: a called function's body)."""
         import pglast
 
         source = f"CREATE FUNCTION faber_db_do() RETURNS void AS $faber_db${body}$faber_db$ LANGUAGE plpgsql"
@@ -403,8 +420,8 @@ class PostgresAnalyzer(PostgresDml):
         except Exception as exc:  # pglast raises its ParseError; nothing else is expected
             self.unparsed(stmt, f"{what}: {exc}")
             return
-        for kind, lineno, query in _plpgsql_statements(tree):
-            line = file_line(lineno)
+        for kind, lineno, query, looping in _plpgsql_statements(tree):
+            line = stmt.line if body_line is None else body_line + max(lineno - 1, 0)
             if kind == "dynamic":
                 constant = _constant_text(query)
                 if constant is None:
@@ -419,8 +436,12 @@ class PostgresAnalyzer(PostgresDml):
                 self.add(UNPARSED, "medium", line, query, None,
                          f"A statement in the {what} could not be analyzed ({exc})")
                 continue
-            for inner in _inner_statements(query, parsed, line):
-                self.statement(inner)
+            outer, self.looping = self.looping, self.looping or looping
+            try:
+                for inner in _inner_statements(query, parsed, line, lines_of_text=body_line is not None):
+                    self.statement(inner)
+            finally:
+                self.looping = outer
 
     def count_of(self, relation: Any) -> RowCount | None:
         """How to count the rows of the table `relation` names (a RangeVar)."""
@@ -468,15 +489,17 @@ def _range_var(names: Any) -> Any:
                         relpersistence="p")
 
 
-def _inner_statements(text: str, parsed: Any, line: int) -> Iterator[Stmt]:
-    """The statements pglast parsed from `text` (a function body, a DO block's statement, an
-    EXECUTE's constant), `text` starting on file line `line`; parser locations count from its start."""
+def _inner_statements(text: str, parsed: Any, line: int, *, lines_of_text: bool = True) -> Iterator[Stmt]:
+    """The statements pglast parsed from `text` (a DO block's statement, an EXECUTE's constant, a
+    called function's body). `text` starts on file line `line`; `lines_of_text` False: every
+    statement is reported on `line` (a function body's lines are not lines of the migration)."""
     for raw in parsed:
         begin = raw.stmt_location or 0
         end = begin + raw.stmt_len if raw.stmt_len else len(text)
         piece = text[begin:end]
-        skipped = len(piece) - len(piece.lstrip())
-        yield Stmt(piece.strip(), begin + skipped, end, line + text.count("\n", 0, begin + skipped), raw.stmt)
+        start = begin + len(piece) - len(piece.lstrip())
+        here = line + text.count("\n", 0, start) if lines_of_text else line
+        yield Stmt(piece.strip(), start, end, here, raw.stmt)
 
 
 def _constant_text(expression: str) -> str | None:
@@ -518,15 +541,18 @@ def _pg_type_text(type_name: Any) -> str:
 
 
 _DYNAMIC_KEYS = ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors")
+# statements whose "body" runs again and again
+_LOOPS = ("PLpgSQL_stmt_loop", "PLpgSQL_stmt_while", "PLpgSQL_stmt_fori", "PLpgSQL_stmt_fors",
+          "PLpgSQL_stmt_forc", "PLpgSQL_stmt_foreach_a", "PLpgSQL_stmt_dynfors")
 
 
-def _plpgsql_statements(tree: Any, lineno: int = 1) -> Iterator[tuple[str, int, str]]:
-    """("sql" | "dynamic", lineno, query) for each SQL statement a PL/pgSQL body runs: every
-    statement-mode expression (plain SQL, PERFORM, FOR ... IN query, RETURN QUERY) and every
-    EXECUTE, in body order."""
+def _plpgsql_statements(tree: Any, lineno: int = 1, looping: bool = False) -> Iterator[tuple[str, int, str, bool]]:
+    """("sql" | "dynamic", lineno, query, in a loop) for each SQL statement a PL/pgSQL body runs:
+    every statement-mode expression (plain SQL, PERFORM, FOR ... IN query, RETURN QUERY) and
+    every EXECUTE, in body order."""
     if isinstance(tree, list):
         for item in tree:
-            yield from _plpgsql_statements(item, lineno)
+            yield from _plpgsql_statements(item, lineno, looping)
         return
     if not isinstance(tree, dict):
         return
@@ -534,15 +560,20 @@ def _plpgsql_statements(tree: Any, lineno: int = 1) -> Iterator[tuple[str, int, 
     for key, value in tree.items():
         if key == "PLpgSQL_expr" and isinstance(value, dict):
             if value.get("parseMode", 0) == 0 and value.get("query"):
-                yield "sql", lineno, str(value["query"])
+                yield "sql", lineno, str(value["query"]), looping
             continue
         if key in _DYNAMIC_KEYS and isinstance(value, dict):
             inner_line = int(value.get("lineno", lineno))
             query = value.get("query", {}).get("PLpgSQL_expr", {}).get("query", "")
-            yield "dynamic", inner_line, str(query)
-            yield from _plpgsql_statements({k: v for k, v in value.items() if k != "query"}, inner_line)
-            continue
+            yield "dynamic", inner_line, str(query), looping
         if key in ("dynquery",) and isinstance(value, dict):
-            yield "dynamic", lineno, str(value.get("PLpgSQL_expr", {}).get("query", ""))
+            yield "dynamic", lineno, str(value.get("PLpgSQL_expr", {}).get("query", "")), looping
             continue
-        yield from _plpgsql_statements(value, lineno)
+        if key in _LOOPS and isinstance(value, dict):
+            inner_line = int(value.get("lineno", lineno))
+            # the loop's own query runs once, first; its body again and again
+            for part, content in sorted(value.items(), key=lambda item: item[0] == "body"):
+                if part != "query" or key not in _DYNAMIC_KEYS:
+                    yield from _plpgsql_statements({part: content}, inner_line, looping or part == "body")
+            continue
+        yield from _plpgsql_statements(value, lineno, looping)

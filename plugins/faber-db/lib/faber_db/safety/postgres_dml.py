@@ -7,7 +7,6 @@ pglast is imported inside functions: `faber-db status` must not pay for it.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from faber_db.safety.kinds import Severity
@@ -23,7 +22,7 @@ class PostgresDml(Analyzer):
     def __init__(self) -> None:
         super().__init__()
         self.inside: list[str] = []  # " (inside a DO block)" ...: where the statement being read runs
-        self.fixed_lines = False  # reading a called function's body: every finding is on the call's line
+        self.looping = False  # the statement being read is in a PL/pgSQL loop: it runs again and again
 
     def suffix(self) -> str:
         return self.inside[-1] if self.inside else ""
@@ -39,12 +38,10 @@ class PostgresDml(Analyzer):
         readonly = tuple(c for c in with_clause.ctes or () if isinstance(c.ctequery, ast.SelectStmt))
         for cte in with_clause.ctes or ():
             if isinstance(cte.ctequery, (ast.DeleteStmt, ast.UpdateStmt, ast.MergeStmt)):
+                # reported on the statement's line, like the rest of the statement
                 self.inside.append(f' (in the WITH clause, as "{cte.ctename}"){self.suffix()}')
-                # reported on the line of its own DELETE/UPDATE, inside the statement
-                location = getattr(cte.ctequery.relation, "location", None)
-                inner = stmt if location is None or self.fixed_lines else replace(stmt, line=stmt.line_at(location))
                 try:
-                    self.pg_dml(inner, cte.ctequery, readonly)
+                    self.pg_dml(stmt, cte.ctequery, readonly)
                 finally:
                     self.inside.pop()
         return readonly
@@ -92,8 +89,6 @@ class PostgresDml(Analyzer):
         severity, why = "medium", ""
         if self.overwrites_nothing(table, targets):
             severity, why = "low", "; it sets only columns this same migration adds, so no value is lost"
-        elif _only_where_null(node.whereClause, targets):
-            severity, why = "low", "; only where they are NULL, so no value is lost"
         joined = " and its FROM join" if node.fromClause else ""
         self.add("update_where", severity, stmt.line, stmt.text, table,
                  f'UPDATE overwrites {columns} of "{table}" in the rows its WHERE{joined} matches{why}{self.suffix()}',
@@ -132,6 +127,8 @@ class PostgresDml(Analyzer):
             return RowCount(total, postgres_count)
         if any(isinstance(n, ast.CurrentOfExpr) for n in walk_nodes(where)):
             return RowCount(total, postgres_count, why_not="WHERE CURRENT OF a cursor")
+        if self.looping:  # one pass's rows are not what the loop changes
+            return RowCount(total, postgres_count, why_not="it runs in a loop, each pass with its own rows")
         if joined:
             one = ast.ResTarget(val=ast.A_Const(val=ast.Integer(ival=1)))
             exists = ast.SelectStmt(targetList=(one,), fromClause=tuple(joined), whereClause=where)
@@ -150,26 +147,4 @@ def _count_select(relation: Any, where: Any = None, with_clause: Any = None) -> 
     count = ast.FuncCall(funcname=(ast.String(sval="count"),), agg_star=True)
     return ast.SelectStmt(targetList=(ast.ResTarget(val=count),), fromClause=(relation,), whereClause=where,
                           withClause=with_clause)
-
-
-def _only_where_null(where: Any, targets: list[str]) -> bool:
-    """The WHERE requires every target column to be NULL (`... AND "x" IS NULL AND ...`)."""
-    from pglast import ast, enums
-
-    conjuncts: list[Any] = []
-    pending = [where]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ast.BoolExpr) and node.boolop == enums.BoolExprType.AND_EXPR:
-            pending.extend(node.args or ())
-        else:
-            conjuncts.append(node)
-    null_columns = set()
-    for node in conjuncts:
-        if (isinstance(node, ast.NullTest) and node.nulltesttype == enums.NullTestType.IS_NULL
-                and isinstance(node.arg, ast.ColumnRef)):
-            last = (node.arg.fields or ())[-1:]
-            if last and isinstance(last[0], ast.String):
-                null_columns.add(last[0].sval)
-    return bool(targets) and set(targets) <= null_columns
 

@@ -142,8 +142,6 @@ class SqliteAnalyzer(Analyzer):
         why = ""
         if self.overwrites_nothing(table, targets):
             severity, why = "low", "; it sets only columns this same migration adds, so no value is lost"
-        elif where is not None and _only_where_null(where.this, targets):
-            severity, why = "low", "; only where they are NULL, so no value is lost"
         if where is None:
             self.add("update_without_where", severity, stmt.line, stmt.text, table,
                      f'UPDATE without WHERE overwrites {columns} in every row of "{table}"{why}', column=column,
@@ -183,7 +181,12 @@ class SqliteAnalyzer(Analyzer):
                          count=self.count(table))
                 self.rename_table(table, new)
             elif isinstance(action, exp.ColumnDef):
-                self.add_column(table, action.name, _added_column(stmt, action, self.dialect))
+                added = _added_column(stmt, action, self.dialect)
+                if added.not_null and not added.has_default:
+                    self.add("set_not_null", "medium", line, text, table,
+                             f'Adds column "{action.name}" to "{table}" as NOT NULL without a default: SQLite '
+                             "refuses that (the migration fails)", column=action.name, count=self.count(table))
+                self.add_column(table, action.name, added)
             elif isinstance(action, exp.AlterColumn) and action.args.get("dtype") is not None:
                 existing = known.columns.get(action.this.name)
                 severity, why = type_change(existing.type if existing else None, action.args["dtype"].sql(),
@@ -373,16 +376,6 @@ def _copied_columns(insert: Any) -> tuple[dict[str, str | None], set[str]]:
         copied[target] = source
         read.update(column.name for column in inner.find_all(exp.Column))
     return copied, read
-
-
-def _only_where_null(where: Any, targets: list[str]) -> bool:
-    """The WHERE requires every target column to be NULL (`... AND "x" IS NULL AND ...`)."""
-    from sqlglot import exp
-
-    conjuncts = list(where.flatten()) if isinstance(where, exp.And) else [where]
-    null_columns = {c.this.name for c in conjuncts
-                    if isinstance(c, exp.Is) and isinstance(c.this, exp.Column) and isinstance(c.expression, exp.Null)}
-    return bool(targets) and set(targets) <= null_columns
 
 
 def _index_column(index: Any) -> str | None:
