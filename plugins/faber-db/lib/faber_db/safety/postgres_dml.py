@@ -64,9 +64,9 @@ class PostgresDml(Analyzer):
                      f'DELETE without WHERE removes every row of "{table}"{self.suffix()}',
                      count=self.count(node.relation))
             return
-        joined = " and its USING join" if node.usingClause else ""
+        matched = "its WHERE and its USING join match" if node.usingClause else "its WHERE matches"
         self.add("delete_where", "medium", stmt.line, stmt.text, table,
-                 f'DELETE removes the rows of "{table}" its WHERE{joined} matches{self.suffix()}',
+                 f'DELETE removes the rows of "{table}" {matched}{self.suffix()}',
                  count=self.count(node.relation, node.whereClause, node.usingClause, ctes))
 
     def _update(self, stmt: Stmt, node: Any, ctes: tuple[Any, ...]) -> None:
@@ -89,9 +89,9 @@ class PostgresDml(Analyzer):
         severity, why = "medium", ""
         if self.overwrites_nothing(table, targets):
             severity, why = "low", "; it sets only columns this same migration adds, so no value is lost"
-        joined = " and its FROM join" if node.fromClause else ""
+        matched = "its WHERE and its FROM join match" if node.fromClause else "its WHERE matches"
         self.add("update_where", severity, stmt.line, stmt.text, table,
-                 f'UPDATE overwrites {columns} of "{table}" in the rows its WHERE{joined} matches{why}{self.suffix()}',
+                 f'UPDATE overwrites {columns} of "{table}" in the rows {matched}{why}{self.suffix()}',
                  column=column, count=self.count(node.relation, node.whereClause, node.fromClause, ctes))
 
     def _merge(self, stmt: Stmt, node: Any, ctes: tuple[Any, ...]) -> None:
@@ -99,9 +99,9 @@ class PostgresDml(Analyzer):
 
         table = relname(node.relation)
         commands = enums.CmdType
-        matched = enums.MergeMatchKind.MERGE_WHEN_MATCHED
+        when_matched = enums.MergeMatchKind.MERGE_WHEN_MATCHED
         clauses = list(node.mergeWhenClauses or ())
-        only_matched = all(c.matchKind == matched for c in clauses if c.commandType != commands.CMD_INSERT)
+        only_matched = all(c.matchKind == when_matched for c in clauses if c.commandType != commands.CMD_INSERT)
         count = self.count(node.relation, node.joinCondition, (node.sourceRelation,), ctes)
         if only_matched:
             count = RowCount(count.total, count.runner, count.matching,

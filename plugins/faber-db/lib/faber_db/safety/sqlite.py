@@ -148,9 +148,10 @@ class SqliteAnalyzer(Analyzer):
                      count=self.count(table))
             return
         matching, why_not = _dml_count(stmt.text, self.dialect)
-        joined = " and its FROM join" if node.args.get("from_") or node.args.get("from") else ""
+        matched = ("its WHERE and its FROM join match" if node.args.get("from_") or node.args.get("from")
+                   else "its WHERE matches")
         self.add("update_where", severity, stmt.line, stmt.text, table,
-                 f'UPDATE overwrites {columns} of "{table}" in the rows its WHERE{joined} matches{why}',
+                 f'UPDATE overwrites {columns} of "{table}" in the rows {matched}{why}',
                  column=column, count=self.count(table, matching, why_not=why_not))
 
     def _alter(self, stmt: Stmt, node: Any) -> None:
