@@ -19,6 +19,7 @@ from faber_db.database import SqliteDatabase
 from faber_db.results import Finding
 from faber_db.safety import (
     DESTRUCTIVE_KINDS,
+    UNPARSED,
     analyze_migrations,
     analyze_sql,
     count_rows,
@@ -27,6 +28,7 @@ from faber_db.safety import (
     lint_locks,
     squawk_path,
 )
+from faber_db.safety.model import CountedFinding
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,6 +37,7 @@ else:  # pragma: no cover
 
 CORPUS = Path(__file__).parent / "safety_corpus"
 EXPECTED: dict[str, dict[str, Any]] = tomllib.loads((CORPUS / "expected.toml").read_text())["files"]
+REPORTED_KINDS = {*DESTRUCTIVE_KINDS, UNPARSED, "table_rebuild"}
 HAS_SQUAWK = squawk_path() is not None
 
 
@@ -47,10 +50,14 @@ def no_squawk() -> None:
 DEFAULT_RULES = SafetyConfig().destructive
 
 
+def corpus_history(name: str) -> list[tuple[str, str]]:
+    """The corpus files a case replays first, each named after its file (as a history names them)."""
+    return [(h.removesuffix(".sql"), (CORPUS / h).read_text()) for h in EXPECTED[name].get("history", [])]
+
+
 def _analyze_corpus(name: str) -> list[Finding]:
     spec = EXPECTED[name]
-    history = [(CORPUS / h).read_text() for h in spec.get("history", [])]
-    return analyze_sql((CORPUS / name).read_text(), spec["provider"], migration=name, history=history)
+    return analyze_sql((CORPUS / name).read_text(), spec["provider"], migration=name, history=corpus_history(name))
 
 
 # --- the corpus ----------------------------------------------------------------------------------
@@ -65,6 +72,9 @@ def test_corpus_is_complete() -> None:
     for name, spec in EXPECTED.items():
         assert spec.get("safe", False) != bool(spec.get("kinds")), f"{name}: either safe or kinds"
         assert set(spec.get("kinds", [])) <= {*DESTRUCTIVE_KINDS, "unparsed"}, name
+        assert {f["kind"] for f in spec.get("findings", [])} <= REPORTED_KINDS, name
+        assert all(h in EXPECTED for h in spec.get("history", [])), name
+        assert not spec.get("seed") or (CORPUS / "seed" / spec["seed"]).is_file(), name
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -78,6 +88,10 @@ def test_corpus_classification(name: str) -> None:
         missing = set(spec["kinds"]) - destructive
         assert not missing, f"{name}: {sorted(missing)} not reported (false safe); got {findings}"
     assert not set(spec.get("absent", [])) & {f.kind for f in findings}, name
+    if "findings" in spec:  # the whole report: kinds, lines of the file, severities
+        expected = [(f["kind"], f["line"], f["severity"]) for f in spec["findings"]]
+        assert [(f.kind, f.line, f.severity) for f in findings] == expected, [(f.kind, f.line, f.severity, f.message)
+                                                                           for f in findings]
     for finding in findings:
         assert finding.migration == name
         assert finding.line >= 1
@@ -128,12 +142,13 @@ DROP TABLE "public"."Legacy";
 
 def test_postgres_lines_tables_and_statements() -> None:
     findings = analyze_sql(PG_MIXED, "postgresql", migration="20240101_x")
-    got = [(f.line, f.kind, f.severity, f.table) for f in findings]
+    got = [(f.line, f.kind, f.severity, f.table, f.column) for f in findings]
     assert got == [
-        (5, "drop_column", "high", "User"),
-        (9, "add_unique", "medium", "User"),
-        (11, "rename", "medium", "Post"),
-        (13, "drop_table", "high", "Legacy"),
+        (5, "drop_column", "high", "User", "bio"),
+        (9, "add_unique", "medium", "User", "email"),
+        (11, "rename", "medium", "Post", "body"),
+        (12, "delete_where", "medium", "Session", None),
+        (13, "drop_table", "high", "Legacy", None),
     ]
     assert findings[0].statement == 'ALTER TABLE "User" DROP COLUMN "bio"'
     assert findings[1].statement.startswith('CREATE UNIQUE INDEX "User_email_key"')
@@ -149,10 +164,10 @@ def test_sqlite_lines_tables_and_statements() -> None:
         'ALTER TABLE "Post" DROP COLUMN "content";\n'
     )
     findings = analyze_sql(sql, "sqlite")
-    assert [(f.line, f.kind, f.table) for f in findings] == [
-        (2, "delete_without_where", "Session"),
-        (4, "update_without_where", "User"),
-        (5, "drop_column", "Post"),
+    assert [(f.line, f.kind, f.table, f.column) for f in findings] == [
+        (2, "delete_without_where", "Session", None),
+        (4, "update_without_where", "User", "name"),
+        (5, "drop_column", "Post", "content"),
     ]
     assert findings[1].statement == "UPDATE \"User\" SET \"name\" = 'a;b'"
 
@@ -183,6 +198,72 @@ def test_do_block_dynamic_sql_is_reported() -> None:
     assert [(f.kind, f.line) for f in findings] == [("unparsed", 3)]
 
 
+@pytest.mark.parametrize("opening", ["DO $$", "DO\n\n$$", "DO LANGUAGE plpgsql $body$", "DO\n  $x$"])
+def test_do_block_statements_are_reported_on_their_own_lines(opening: str) -> None:
+    closing = opening.split()[-1].strip()
+    body = ("\nDECLARE n int;\nBEGIN\n  -- DELETE FROM \"Nope\";\n  RAISE NOTICE 'DROP TABLE x; %', 1;\n"
+            "  DELETE FROM \"Session\" WHERE \"expired\";\n  DROP TABLE \"Legacy\";\n")
+    sql = f"SELECT 1;\n{opening}{body}END {closing};\n"
+    lines = sql.splitlines()
+    findings = analyze_sql(sql, "postgresql")
+    assert [(f.kind, lines[f.line - 1].strip()) for f in findings] == [
+        ("delete_where", 'DELETE FROM "Session" WHERE "expired";'), ("drop_table", 'DROP TABLE "Legacy";')]
+    assert all("(inside a DO block)" in f.message for f in findings)
+
+
+def test_a_statement_in_a_loop_is_counted_as_an_upper_bound() -> None:
+    """One pass's matching rows are not what a loop deletes; the loop's own query runs once."""
+    sql = ("DO $$ DECLARE r record; BEGIN\n"
+           "  FOR r IN DELETE FROM \"Job\" WHERE \"done\" RETURNING \"id\" LOOP\n"
+           "    UPDATE \"Log\" SET \"job\" = NULL WHERE \"job\" = r.\"id\";\n"
+           "  END LOOP;\nEND $$;\n")
+    loop, once = {}, {}
+    for finding in analyze_sql(sql, "postgresql"):
+        assert isinstance(finding, CountedFinding)
+        (loop if finding.count.why_not else once)[finding.kind] = finding
+    assert set(once) == {"delete_where"} and once["delete_where"].line == 2
+    assert set(loop) == {"update_where"} and loop["update_where"].line == 3
+    assert "runs in a loop" in str(loop["update_where"].count.why_not)
+
+
+def test_prismas_enum_swap_is_a_type_change_not_a_rename_and_a_drop() -> None:
+    history = ['CREATE TYPE "Role" AS ENUM (\'USER\', \'ADMIN\', \'MODERATOR\');\n'
+               'CREATE TABLE "User" ("id" SERIAL, "role" "Role" NOT NULL DEFAULT \'USER\');']
+    findings = analyze_sql((CORPUS / "pg_12_enum_remove_value.sql").read_text(), "postgresql", history=history)
+    assert [(f.kind, f.severity) for f in findings] == [
+        ("alter_column_type", "medium"), ("rename", "low"), ("rename", "low"), ("drop_type", "low")]
+    assert 'gives the name "Role" to a new type' in findings[1].message
+    assert 'replaced: "Role" is now a new type' in findings[3].message
+
+
+def test_merge_and_data_modifying_ctes_are_found() -> None:
+    sql = ('MERGE INTO "User" u USING "Import" i ON u.id = i.id\n'
+           '  WHEN MATCHED AND i.gone THEN DELETE WHEN MATCHED THEN UPDATE SET name = i.name;\n'
+           'WITH d AS (DELETE FROM "Session" WHERE "expired" RETURNING *) SELECT count(*) FROM d;\n'
+           'WITH u AS (UPDATE "User" SET "name" = NULL WHERE "id" < 5 RETURNING 1) SELECT 1;\n')
+    findings = analyze_sql(sql, "postgresql")
+    assert [(f.kind, f.line, f.table) for f in findings] == [
+        ("delete_where", 1, "User"), ("update_where", 1, "User"), ("delete_where", 3, "Session"),
+        ("update_where", 4, "User")]
+    assert 'in the WITH clause, as "d"' in findings[2].message
+
+
+def test_a_function_that_calls_itself_is_read_once() -> None:
+    sql = ('CREATE FUNCTION again() RETURNS void LANGUAGE plpgsql AS $$\n'
+           'BEGIN DELETE FROM "Log" WHERE "old"; PERFORM again(); END $$;\nSELECT again();\n')
+    findings = analyze_sql(sql, "postgresql")
+    assert [(f.kind, f.line) for f in findings] == [("delete_where", 3)]
+    assert "inside again(), which this statement calls" in findings[0].message
+
+
+def test_sqlite_trigger_redefinition_is_low() -> None:
+    sql = ('DROP TRIGGER IF EXISTS "t";\n'
+           'CREATE TRIGGER IF NOT EXISTS "t" AFTER DELETE ON "User" BEGIN DELETE FROM "Post"; END;\n'
+           'DROP TRIGGER "u";\n')
+    findings = analyze_sql(sql, "sqlite")
+    assert [(f.kind, f.severity) for f in findings] == [("drop_trigger", "low"), ("drop_trigger", "medium")]
+
+
 def test_type_changes_widening_is_low_narrowing_is_medium() -> None:
     history = ['CREATE TABLE "T" ("a" VARCHAR(10), "b" INTEGER, "c" BIGINT, "d" TEXT, "e" DECIMAL(10,2));']
     sql = (
@@ -195,6 +276,7 @@ def test_type_changes_widening_is_low_narrowing_is_medium() -> None:
     )
     findings = analyze_sql(sql, "postgresql", history=history)
     assert [f.severity for f in findings] == ["low", "low", "medium", "medium", "low", "medium"]
+    assert [f.column for f in findings] == ["a", "b", "c", "d", "e", "a"]
     assert all(f.kind == "alter_column_type" and f.table == "T" for f in findings)
 
 
@@ -204,6 +286,24 @@ def test_set_not_null_with_default_in_same_statement_is_low() -> None:
     assert (finding.kind, finding.severity) == ("set_not_null", "low")
     (bare,) = analyze_sql('ALTER TABLE "U" ALTER COLUMN "n" SET NOT NULL;', "postgresql")
     assert (bare.kind, bare.severity) == ("set_not_null", "medium")
+
+
+@pytest.mark.parametrize("provider", ["postgresql", "sqlite"])
+def test_required_column_without_default_on_an_existing_table(provider: str) -> None:
+    sql = ('ALTER TABLE "U" ADD COLUMN "a" TEXT NOT NULL;\n'
+           'ALTER TABLE "U" ADD COLUMN "b" TEXT NOT NULL DEFAULT \'x\';\n'
+           'CREATE TABLE "N" ("id" INTEGER);\nALTER TABLE "N" ADD COLUMN "c" TEXT NOT NULL;\n')
+    findings = analyze_sql(sql, provider)
+    assert [(f.kind, f.severity, f.table, f.column, f.line) for f in findings] == [
+        ("set_not_null", "medium", "U", "a", 1), ("set_not_null", "low", "N", "c", 4)]
+
+
+def test_primary_key_added_to_an_existing_table() -> None:
+    sql = ('ALTER TABLE "U" ADD CONSTRAINT "U_pkey" PRIMARY KEY ("id");\n'
+           'ALTER TABLE "U" ADD COLUMN "n" SERIAL NOT NULL, ADD COLUMN "i" INT GENERATED ALWAYS AS IDENTITY;\n')
+    (finding,) = analyze_sql(sql, "postgresql")
+    assert (finding.kind, finding.severity, finding.column) == ("add_unique", "medium", "id")
+    assert "primary key" in finding.message
 
 
 def test_unique_on_table_created_in_same_file_is_not_reported() -> None:
@@ -241,8 +341,8 @@ PRAGMA defer_foreign_keys=OFF;
 
 def test_sqlite_redefinition_with_history_names_dropped_column_and_not_null() -> None:
     findings = analyze_sql(REDEFINE, "sqlite", history=[SQLITE_HISTORY])
-    got = sorted((f.kind, f.severity, f.table, f.line) for f in findings)
-    assert got == [("drop_column", "high", "User", 9), ("set_not_null", "medium", "User", 9)]
+    got = sorted((f.kind, f.severity, f.table, f.column, f.line) for f in findings)
+    assert got == [("drop_column", "high", "User", "bio", 9), ("set_not_null", "medium", "User", "name", 9)]
     assert "bio" in next(f.message for f in findings if f.kind == "drop_column")
 
 
@@ -253,14 +353,30 @@ def test_sqlite_redefinition_without_history_is_reported_not_as_drop_table() -> 
     assert any(f.kind == "alter_column_type" and f.severity == "medium" for f in findings)
 
 
-def test_sqlite_redefinition_keeping_every_column_is_low() -> None:
+def test_sqlite_redefinition_keeping_every_column_is_a_rebuild_not_a_type_change() -> None:
     keep = REDEFINE.replace('"name" TEXT NOT NULL', '"name" TEXT,\n    "bio" TEXT').replace(
         '("email", "id", "name") SELECT "email", "id", "name"',
         '("bio", "email", "id", "name") SELECT "bio", "email", "id", "name"',
     )
     findings = analyze_sql(keep, "sqlite", history=[SQLITE_HISTORY])
-    assert [(f.kind, f.severity) for f in findings] == [("alter_column_type", "low")]
+    assert [(f.kind, f.severity) for f in findings] == [("table_rebuild", "info")]
+    assert "every existing column is copied with its type" in findings[0].message
     assert not evaluate(findings, DEFAULT_RULES).destructive
+
+
+def test_sqlite_type_change_is_worded_in_sqlite_types() -> None:
+    """SQLite's declared types as written and its type affinity, never PostgreSQL's names."""
+    retyped = REDEFINE.replace('"name" TEXT NOT NULL', '"name" INTEGER,\n    "bio" VARCHAR(200)').replace(
+        '("email", "id", "name") SELECT "email", "id", "name"',
+        '("bio", "email", "id", "name") SELECT "bio", "email", "id", "name"',
+    )
+    findings = {f.column: f for f in analyze_sql(retyped, "sqlite", history=[SQLITE_HISTORY])}
+    assert set(findings) == {"name", "bio"}
+    assert findings["name"].kind == "alter_column_type" and findings["name"].severity == "medium"
+    assert "TEXT → INTEGER" in findings["name"].message and "affinity" in findings["name"].message
+    # VARCHAR(200) has TEXT affinity: SQLite copies the values unchanged
+    assert findings["bio"].severity == "low" and "TEXT → VARCHAR(200)" in findings["bio"].message
+    assert not any(word in f.message for f in findings.values() for word in ("int4", "text →", "varchar("))
 
 
 def test_sqlite_drop_and_recreate_without_copy_is_a_drop_table() -> None:
@@ -273,12 +389,29 @@ def test_sqlite_drop_and_recreate_without_copy_is_a_drop_table() -> None:
     assert ("drop_table", "high", "User") in [(f.kind, f.severity, f.table) for f in findings]
 
 
-def test_analyze_migrations_knows_tables_of_earlier_pending_migrations() -> None:
+@pytest.mark.parametrize("provider", ["postgresql", "sqlite"])
+def test_a_table_from_an_earlier_pending_migration_keeps_the_severity(provider: str) -> None:
+    """A fresh database loses no rows, but the statement is reported as what it is, the same on
+    both databases; only what the same migration creates is low, and the message says which."""
     findings = analyze_migrations(
-        [("m1", 'CREATE TABLE "A" ("x" TEXT);'), ("m2", 'ALTER TABLE "A" DROP COLUMN "x";')],
-        "postgresql",
+        [("m1", 'CREATE TABLE "A" ("x" TEXT, "y" TEXT);'),
+         ("m2", 'ALTER TABLE "A" DROP COLUMN "x";\nCREATE TABLE "B" ("z" TEXT);\nDROP TABLE "B";\nDROP TABLE "A";')],
+        provider,
     )
-    assert [(f.migration, f.kind, f.severity) for f in findings] == [("m2", "drop_column", "low")]
+    assert [(f.migration, f.kind, f.severity, f.table) for f in findings] == [
+        ("m2", "drop_column", "high", "A"), ("m2", "drop_table", "low", "B"), ("m2", "drop_table", "high", "A")]
+    assert "created by m1, earlier in this plan" in findings[0].message
+    assert "created by this same migration" in findings[1].message
+    assert "same migration" not in findings[2].message
+    assert evaluate(findings, DEFAULT_RULES).approval_level == "enhanced"
+
+
+def test_history_names_the_migration_that_created_the_table() -> None:
+    history = [("20240101000000_init", 'CREATE TABLE "A" ("x" TEXT);'), ("20240201000000_b", 'CREATE TABLE "B" ();')]
+    (finding,) = analyze_sql('DROP TABLE "A";', "postgresql", history=history)
+    assert finding.message == 'Drops table "A" and all its rows (the table was created by 20240101000000_init)'
+    (renamed,) = analyze_sql('ALTER TABLE "A" RENAME TO "C";', "postgresql", history=history)
+    assert "created by 20240101000000_init" in renamed.message
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -394,9 +527,10 @@ class _CountingDb(SqliteDatabase):
         super().__init__(path)
         self.counted: list[str] = []
 
-    def row_count(self, table: str) -> int:
-        self.counted.append(table)
-        return super().row_count(table)
+    def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+        if sql.startswith("SELECT count(*)"):
+            self.counted.append(sql)
+        return super().query(sql, params)
 
 
 def test_count_rows_against_a_real_sqlite_file(tmp_path: Path) -> None:
@@ -421,7 +555,8 @@ def test_count_rows_against_a_real_sqlite_file(tmp_path: Path) -> None:
         ("rename", "User", 1234),
         ("drop_table", "Ghost", None),
     ]
-    assert db.counted == ["User"]  # one count per table
+    assert db.counted == ['SELECT count(*) FROM "User"', 'SELECT count(*) FROM "Ghost"']  # once per table
+    assert 'does not exist in this database yet' in findings[2].message
 
 
 # --- import cost ---------------------------------------------------------------------------------

@@ -102,11 +102,20 @@ def _default_destructive_rules() -> dict[str, DestructiveRule]:
         "truncate": DestructiveRule(approval="enhanced", row_threshold=1000),
         "delete_without_where": DestructiveRule(approval="enhanced"),
         "update_without_where": DestructiveRule(approval="enhanced"),
+        "delete_where": DestructiveRule(),
+        "update_where": DestructiveRule(),
         "drop_column": DestructiveRule(),
         "alter_column_type": DestructiveRule(),
         "set_not_null": DestructiveRule(),
         "add_unique": DestructiveRule(),
         "rename": DestructiveRule(),
+        "drop_view": DestructiveRule(),
+        "drop_materialized_view": DestructiveRule(),
+        "drop_function": DestructiveRule(),
+        "drop_trigger": DestructiveRule(),
+        "drop_type": DestructiveRule(),
+        # an extension's types and operators can hold up columns and indexes across the database
+        "drop_extension": DestructiveRule(approval="enhanced"),
     }
 
 

@@ -38,6 +38,9 @@ class Finding:
     migration: str | None = None
     message: str = ""
     rule: str | None = None
+    # the column the finding is about (a dropped, retyped, renamed or newly required column; the
+    # column of a one-column unique index), so no caller has to read it out of `message`
+    column: str | None = None
 
 
 @dataclass

@@ -98,9 +98,12 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
                       message="No schema changes: nothing to generate",
                       details=GenerateDetails(changes=False, migration=None, findings=[], change_list=[],
                                               preview=args.preview, prisma_version=handler.version()))
-    history = [m.sql_path.read_text("utf-8") for m in handler.local_migrations()]
+    history = [(m.name, m.sql_path.read_text("utf-8")) for m in handler.local_migrations()]
     findings, down_losses = _analyze(diff, provider, history)
-    up_sql = (_warnings_header(findings) + diff.up_sql) if diff.changed else handler.empty_migration_sql
+    header = _warnings_header(findings) if diff.changed else ""
+    up_sql = (header + diff.up_sql) if diff.changed else handler.empty_migration_sql
+    for finding in findings:  # lines of the written file, as the dry run will report them
+        finding.line += header.count("\n")
     down_sql = diff.down_sql if diff.changed else handler.empty_migration_sql
     name = migration_name(slug, [m.name for m in handler.local_migrations()])
     for finding in findings:
@@ -178,7 +181,7 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
             drop_database_quietly(target.url, name)  # also on failure and Ctrl-C
 
 
-def _analyze(diff: SchemaDiff, provider: str, history: list[str]) -> tuple[list[Finding], list[str]]:
+def _analyze(diff: SchemaDiff, provider: str, history: list[tuple[str, str]]) -> tuple[list[Finding], list[str]]:
     """Risk findings of the up script, and what the down script destroys. The history (the existing
     migrations' SQL) tells the analysis which columns the tables have, so a SQLite table redefinition
     that leaves a column out is reported as the column drop it is; the down script runs after the up
@@ -188,12 +191,13 @@ def _analyze(diff: SchemaDiff, provider: str, history: list[str]) -> tuple[list[
     findings = analyze_sql(diff.up_sql, provider, history=history)
     if diff.down_drops is not None:
         return findings, [data_loss_message(table, column) for table, column in diff.down_drops]
-    down_findings = analyze_sql(diff.down_sql, provider, history=[*history, diff.up_sql])
+    # unnamed history: the down script's messages then read exactly like data_loss_message's
+    down_findings = analyze_sql(diff.down_sql, provider, history=[*(sql for _, sql in history), diff.up_sql])
     return findings, [f.message for f in down_findings if f.severity in ("high", "critical")]
 
 
 _LOST_BY_UP = ("drop_table", "drop_column", "truncate", "delete_without_where", "update_without_where",
-               "alter_column_type")
+               "delete_where", "update_where", "alter_column_type", "drop_materialized_view")
 
 
 def _down_data_loss(findings: list[Finding], down_losses: list[str]) -> list[str]:
@@ -205,17 +209,13 @@ def _down_data_loss(findings: list[Finding], down_losses: list[str]) -> list[str
     return lost
 
 
-_COLUMN_IN_MESSAGE = re.compile(r'column "([^"]+)"')
-
-
 def _prisma_warning(finding: Finding) -> str:
     """The line `prisma migrate dev` writes for this change (its schema engine's wording)."""
-    column = _COLUMN_IN_MESSAGE.search(finding.message)
     if finding.kind == "drop_table" and finding.table:
         return (f"You are about to drop the `{finding.table}` table. If the table is not empty, "
                 "all the data it contains will be lost.")
-    if finding.kind == "drop_column" and finding.table and column:
-        return (f"You are about to drop the column `{column[1]}` on the `{finding.table}` table. "
+    if finding.kind == "drop_column" and finding.table and finding.column:
+        return (f"You are about to drop the column `{finding.column}` on the `{finding.table}` table. "
                 "All the data in the column will be lost.")
     return finding.message
 

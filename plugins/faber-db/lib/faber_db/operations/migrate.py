@@ -187,7 +187,7 @@ class MigrateOperation(GuardedOperation):
                    for m in state.pending]
         applied = set(state.applied)
         # the applied history tells the analysis what the tables look like now (old types, columns)
-        history = [m.sql_path.read_text("utf-8", errors="replace") for m in state.local if m.name in applied]
+        history = [(m.name, m.sql_path.read_text("utf-8", errors="replace")) for m in state.local if m.name in applied]
         findings: list[Finding] = analyze_migrations([(m.name, m.sql) for m in pending], provider, history=history)
         if provider == "postgresql" and pending:
             findings += lint_locks_many([(m.name, m.sql) for m in pending])

@@ -1,0 +1,81 @@
+"""The analysis entry points: one migration file, or several pending ones in apply order, each
+after a replay of the already applied history (so the analysis knows the existing tables'
+columns, types and indexes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from faber_db.errors import FaberError
+from faber_db.results import Finding
+from faber_db.safety.model import Analyzer
+from faber_db.safety.statements import plainly_additive
+
+
+def preload(provider: str) -> None:
+    """Import the parser for `provider` now (generate-migration does it while Prisma's reverse diff
+    runs, so the import does not follow it)."""
+    if provider == "postgresql":
+        import pglast  # noqa: F401
+    else:
+        import sqlglot.dialects.sqlite  # noqa: F401
+
+
+History = Sequence["str | tuple[str, str]"]
+
+
+def analyze_sql(sql: str, provider: str, *, migration: str | None = None, history: History = ()) -> list[Finding]:
+    """One Finding per risky statement of one migration file, in file order.
+
+    `history`: earlier (already applied) migrations, oldest first, as SQL or `(name, sql)`. It is
+    replayed to learn the existing tables' columns, types and indexes and which migration created
+    each object (named in the findings); its own statements are not reported.
+    """
+    if plainly_additive(sql):
+        return []
+    analyzer = _replayed(provider, history)
+    return analyzer.analyze(sql, migration)
+
+
+def analyze_migrations(
+    migrations: Sequence[tuple[str, str]], provider: str, *, history: History = ()
+) -> list[Finding]:
+    """Findings for several pending migrations `(name, sql)` in apply order.
+
+    A statement keeps its severity when its table comes from an earlier pending migration (on a
+    fresh database its live row count shows what it loses: nothing); only what the same migration
+    creates is low.
+    """
+    if all(plainly_additive(sql) for _, sql in migrations):
+        return []
+    analyzer = _replayed(provider, history)
+    findings: list[Finding] = []
+    for name, sql in migrations:
+        findings.extend(analyzer.analyze(sql, name))
+    return findings
+
+
+def _replayed(provider: str, history: History) -> Analyzer:
+    analyzer = _analyzer(provider)
+    for earlier in history:
+        if isinstance(earlier, str):
+            analyzer.replay(earlier)
+        else:
+            analyzer.replay(earlier[1], earlier[0])
+    return analyzer
+
+
+def _analyzer(provider: str) -> Analyzer:
+    from faber_db.safety.postgres import PostgresAnalyzer
+    from faber_db.safety.sqlite import SqliteAnalyzer
+
+    provider = provider.lower()
+    if provider in ("postgresql", "postgres"):
+        return PostgresAnalyzer()
+    if provider in ("sqlite", "mysql"):
+        return SqliteAnalyzer(provider)
+    raise FaberError(
+        "PROVIDER_UNSUPPORTED",
+        f"Provider {provider!r} is not supported by the safety analysis",
+        "faber-db supports sqlite and postgresql.",
+    )
