@@ -29,7 +29,7 @@ from faber_db.backups import (
     restore_backup,
     take_snapshot,
 )
-from faber_db.database import PostgresDatabase, SqliteDatabase, parse_postgres_url
+from faber_db.engines import PostgresDatabase, SqliteDatabase, parse_postgres_url
 from faber_db.errors import FaberError
 from harness import FABER_PASSWORD, PostgresServer, unique_db_name
 

@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from faber_db import __version__
-from faber_db.database import (
+from faber_db.engines import (
     Database,
     PostgresDatabase,
     PostgresTarget,

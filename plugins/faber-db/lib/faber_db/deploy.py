@@ -34,7 +34,7 @@ from faber_db.workflow import (
 
 if TYPE_CHECKING:
     from faber_db.backups import BackupManifest
-    from faber_db.database import Database
+    from faber_db.engines import Database
     from faber_db.runtime import Context, Target
 
 @dataclass
@@ -167,7 +167,7 @@ def _connect_and_read(target: Target, options: MigrateOptions, steps: Steps, det
 
 
 def _plan(target: Target, db: Database, state: MigrationState, steps: Steps, details: MigrateDetails) -> Plan:
-    from faber_db.database import database_identity
+    from faber_db.engines import database_identity
 
     with steps.run("check_pending_migrations") as step:
         identity = database_identity(target.provider, target.url, target.handler.schema_dir)
@@ -430,17 +430,7 @@ def _end_orphaned_sessions(target: Target, seconds: float, warnings: list[str]) 
     since = seconds + 1.0
     try:
         with target.connect() as db:
-            rows = db.query(
-                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND usename = current_user AND pid <> pg_backend_pid() "
-                "AND backend_start >= now() - make_interval(secs => ?)", (since,))
-            pids = [int(r[0]) for r in rows]
-            deadline = time.monotonic() + 15
-            while pids and time.monotonic() < deadline:
-                left = db.query("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(?)", (pids,))
-                if not left[0][0]:
-                    break
-                time.sleep(0.1)
+            pids = db.end_sessions_since(since)
     except FaberError as exc:
         warnings.append(f"Could not end the stopped Prisma's database sessions: {exc.message}")
         return

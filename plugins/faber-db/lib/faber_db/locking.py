@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from faber_db.errors import FaberError
 
 if TYPE_CHECKING:
-    from faber_db.database import Database
+    from faber_db.engines import Database
 
 LOCK_DIR = Path(".fractary/plugins/faber-db/locks")
 
@@ -80,9 +80,7 @@ def _advisory_key(environment: str) -> int:
 def take_advisory_lock(db: Database, environment: str) -> None:
     """PostgreSQL: a session advisory lock of faber-db's own on the target database, held until the
     session ends, so a deploy from another machine (another file lock) is refused. No-op elsewhere."""
-    if db.provider != "postgresql":
-        return
-    if not db.query("SELECT pg_try_advisory_lock(?)", (_advisory_key(environment),))[0][0]:
+    if not db.try_advisory_lock(_advisory_key(environment)):
         raise FaberError("DEPLOY_IN_PROGRESS",
                          f"Another faber-db deploy holds {environment}'s database lock (maybe from another machine)",
                          "Wait for it to finish, then run again.")
@@ -91,7 +89,7 @@ def take_advisory_lock(db: Database, environment: str) -> None:
 @contextmanager
 def advisory_lock(db: Database | None, environment: str) -> Iterator[None]:
     """`take_advisory_lock` for the length of a block."""
-    if db is None or db.provider != "postgresql":
+    if db is None:
         yield
         return
     take_advisory_lock(db, environment)
@@ -99,6 +97,6 @@ def advisory_lock(db: Database | None, environment: str) -> Iterator[None]:
         yield
     finally:
         try:
-            db.query("SELECT pg_advisory_unlock(?)", (_advisory_key(environment),))
+            db.advisory_unlock(_advisory_key(environment))
         except FaberError:
             pass  # the session ending releases it anyway

@@ -11,7 +11,7 @@ from faber_db.results import Finding
 
 if TYPE_CHECKING:
     from faber_db.config import DestructiveRule
-    from faber_db.database import Database
+    from faber_db.engines import Database
 
 
 @dataclass

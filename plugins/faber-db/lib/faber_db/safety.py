@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from faber_db.config import DestructiveRule
-from faber_db.database import Database
+from faber_db.engines import Database
 from faber_db.errors import FaberError
 from faber_db.results import Finding
 

@@ -18,7 +18,7 @@ from faber_db.results import Result, Timer
 
 if TYPE_CHECKING:
     from faber_db.backups import BackupManifest
-    from faber_db.database import Database
+    from faber_db.engines import Database
     from faber_db.runtime import Target
 
 StepStatus = Literal["ok", "warning", "failed", "skipped"]

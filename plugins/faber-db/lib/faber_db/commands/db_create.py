@@ -10,7 +10,7 @@ import argparse
 import sqlite3
 from dataclasses import dataclass, field, replace
 
-from faber_db.database import (
+from faber_db.engines import (
     PostgresDatabase,
     PostgresTarget,
     database_identity,

@@ -12,7 +12,7 @@ import argparse
 from dataclasses import dataclass, field
 
 from faber_db.commands.backup import BackupEntry, entry
-from faber_db.database import database_identity
+from faber_db.engines import database_identity
 from faber_db.errors import FaberError
 from faber_db.locking import environment_lock
 from faber_db.output import progress

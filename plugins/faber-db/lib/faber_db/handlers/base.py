@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from faber_db.database import Database
+from faber_db.engines import Database
 from faber_db.errors import FaberError
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import subprocess
 
     from faber_db.config import LoadedConfig
-    from faber_db.database import Database
+    from faber_db.engines import Database
 
 class _LazyPattern:
     """A regex compiled on first use: `faber-db status` never needs most of them."""

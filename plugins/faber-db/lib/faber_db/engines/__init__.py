@@ -1,0 +1,143 @@
+"""The databases faber-db talks to directly: SQLite through the stdlib, PostgreSQL through pg8000.
+
+One module per engine (`sqlite`, `postgres`) holds everything specific to that database; the rest
+of faber-db asks `engine(provider)` or an open `Database` and never compares provider names. This
+package knows connection URLs and catalogs, nothing about any migration tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from faber_db.engines.model import Catalog, Row, quote_ident, quote_literal
+from faber_db.engines.postgres import (
+    PostgresDatabase,
+    PostgresEngine,
+    PostgresTarget,
+    create_temp_database,
+    drop_database_quietly,
+    maintenance_target,
+    parse_postgres_url,
+)
+from faber_db.engines.sqlite import SqliteDatabase, SqliteEngine, SqliteTarget, parse_sqlite_url
+from faber_db.errors import FaberError
+
+__all__ = [
+    "Catalog",
+    "Database",
+    "Engine",
+    "PostgresDatabase",
+    "PostgresTarget",
+    "Row",
+    "SqliteDatabase",
+    "SqliteTarget",
+    "create_temp_database",
+    "database_identity",
+    "drop_database_quietly",
+    "engine",
+    "maintenance_target",
+    "open_database",
+    "parse_postgres_url",
+    "parse_sqlite_url",
+    "quote_ident",
+    "quote_literal",
+]
+
+
+class Database(Protocol):
+    """An open connection to one database."""
+
+    provider: str
+    label: str
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def run_script(self, script: str) -> None:
+        """A whole migration file (several statements, no parameters)."""
+        ...
+
+    def table_exists(self, name: str) -> bool: ...
+
+    def tables(self) -> list[str]: ...
+
+    def row_count(self, table: str) -> int: ...
+
+    def server_version(self) -> str: ...
+
+    def catalog(self, skip_tables: frozenset[str] = frozenset()) -> Catalog:
+        """The database's shape (tables, columns, indexes, constraints, ...), for comparisons."""
+        ...
+
+    def try_advisory_lock(self, key: int) -> bool:
+        """A lock that keeps other machines out for the session; True where the engine has none."""
+        ...
+
+    def advisory_unlock(self, key: int) -> None: ...
+
+    def end_sessions_since(self, seconds: float) -> list[int]:
+        """End this user's other sessions that began in the last `seconds` (a killed child's)."""
+        ...
+
+    def health_figures(self) -> dict[str, int]:
+        """`size_bytes`, and where the server knows them, connections and waiting locks."""
+        ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Database: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class Engine(Protocol):
+    """What faber-db does with a database it reaches by URL."""
+
+    name: str
+
+    def quote_ident(self, name: str) -> str: ...
+
+    def open(self, url: str, *, schema_dir: Path, create: bool = False,
+             connect_timeout: float = 5.0) -> Database: ...
+
+    def identity(self, url: str, schema_dir: Path) -> str:
+        """Which database this is, without secrets: binds a plan to one database."""
+        ...
+
+    def database_name(self, url: str, schema_dir: Path) -> str: ...
+
+    def database_exists(self, url: str, schema_dir: Path) -> bool: ...
+
+    def create_database(self, url: str, schema_dir: Path) -> None: ...
+
+    def scratch_database(self, url: str, schema_dir: Path) -> AbstractContextManager[Database]:
+        """An empty database of the same kind (same server), gone afterwards."""
+        ...
+
+
+_ENGINES: dict[str, Engine] = {"sqlite": SqliteEngine(), "postgresql": PostgresEngine()}
+
+
+def engine(provider: str) -> Engine:
+    try:
+        return _ENGINES[provider]
+    except KeyError:
+        raise FaberError("PROVIDER_UNSUPPORTED", f"Provider {provider!r} is not supported yet",
+                         "faber-db supports sqlite and postgresql.") from None
+
+
+def open_database(provider: str, url: str, *, schema_dir: Path, create: bool = False,
+                  connect_timeout: float = 5.0) -> Database:
+    return engine(provider).open(url, schema_dir=schema_dir, create=create, connect_timeout=connect_timeout)
+
+
+def database_identity(provider: str, url: str, schema_dir: Path) -> str:
+    """Which database this is, without secrets: binds a plan to one database."""
+    return engine(provider).identity(url, schema_dir)
