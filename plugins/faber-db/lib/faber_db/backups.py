@@ -74,6 +74,7 @@ from faber_db.engines import (
     parse_sqlite_url,
 )
 from faber_db.errors import FaberError
+from faber_db.files import fsync_dir, fsync_file, write_json_atomic
 from faber_db.redact import redact, register_secret
 
 Progress = Callable[[str], None]
@@ -320,20 +321,6 @@ def _new_id(now: datetime) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
 
 
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
 def list_backups(backup_dir: Path, environment: str) -> list[BackupManifest]:
     """Every readable faber-db manifest of the environment, newest first."""
     folder = _env_dir(backup_dir, environment)
@@ -474,9 +461,9 @@ def create_backup(
             target = parse_postgres_url(url)
             snapshot, tools, verification = _pg_backup(target, tmp, progress, compression, connection)
             pg_schema = target.schema
-        _fsync(tmp)
+        fsync_file(tmp)
         os.replace(tmp, final)
-        _fsync_dir(folder)
+        fsync_dir(folder)
         size = final.stat().st_size
         _say(progress, "checksumming the backup file")
         digest = _sha256_file(final)
@@ -496,8 +483,7 @@ def create_backup(
             verification=verification,
             pg_schema=pg_schema,
         )
-        _write_json_atomic(manifest_path, manifest.to_dict())
-        _fsync_dir(folder)
+        write_json_atomic(manifest_path, manifest.to_dict())
         _say(progress, f"backup {backup_id} verified ({size} bytes)")
         return manifest
     except BaseException as exc:
@@ -513,19 +499,6 @@ def create_backup(
                 "Check free space and permissions of the backup folder; nothing was left behind.",
             ) from None
         raise
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        _fsync(path)
 
 
 class _ReadonlySqlite:
@@ -928,11 +901,11 @@ def _sqlite_restore(source: Path, live: Path, manifest: BackupManifest, progress
             raise FaberError("RESTORE_FAILED", f"The copy of backup {manifest.id} does not verify",
                              "Nothing was changed; restore from another backup.",
                              details={"differences": differences, "integrity_check": check[:20]})
-        _fsync(tmp)
+        fsync_file(tmp)
         _say(progress, f"replacing {live.name}")
         with _live_write_lock(live):
             _swap_into_place(tmp, live)
-            _fsync_dir(live.parent)
+            fsync_dir(live.parent)
         for side in ("-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 live.with_name(live.name + side).unlink()

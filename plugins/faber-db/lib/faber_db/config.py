@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from faber_db import __version__
 from faber_db.errors import FaberError
+from faber_db.files import write_atomic
 from faber_db.launch import state_dir
 from faber_db.redact import register_url
 
@@ -486,9 +487,7 @@ def _cache_write(key: str, config: FaberConfig) -> None:
     path = _cache_file(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(_to_plain(config)), "utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(_to_plain(config)), durable=False)
     except OSError:
         pass  # a cache is an optimisation; an unwritable one costs only speed
 

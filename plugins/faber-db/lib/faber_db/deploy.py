@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faber_db.errors import FaberError
+from faber_db.files import write_atomic
 from faber_db.health import Check, check_history, connect_checked
 from faber_db.locking import LOCK_DIR, environment_lock, take_advisory_lock
 from faber_db.output import progress
@@ -85,10 +86,7 @@ def read_journal(project_root: Path, environment: str) -> dict[str, Any] | None:
 
 
 def _write_journal(project_root: Path, environment: str, data: dict[str, Any]) -> None:
-    path = journal_path(project_root, environment)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data), "utf-8")
-    os.replace(tmp, path)
+    write_atomic(journal_path(project_root, environment), json.dumps(data))
 
 
 def _clear_journal(project_root: Path, environment: str) -> None:

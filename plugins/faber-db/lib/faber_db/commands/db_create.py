@@ -7,17 +7,9 @@ same credentials. Protected environments need the plan-id approval.
 from __future__ import annotations
 
 import argparse
-import sqlite3
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from faber_db.engines import (
-    PostgresDatabase,
-    PostgresTarget,
-    database_identity,
-    parse_postgres_url,
-    parse_sqlite_url,
-)
-from faber_db.errors import FaberError
+from faber_db.engines import engine
 from faber_db.results import Result
 from faber_db.runtime import Context
 from faber_db.workflow import Step, Steps, approval_source, plan_hash, record_audit
@@ -41,16 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> Result:
     target = ctx.target(args.environment)
     steps = Steps()
-    plan_id = plan_hash(target.name, database_identity(target.provider, target.url, target.handler.schema_dir),
-                        "db-create")
-    if target.provider == "sqlite":
-        path = parse_sqlite_url(target.url, target.handler.schema_dir).path
-        name, exists = path.name, path.is_file()
-    else:
-        pg = parse_postgres_url(target.url)
-        name = pg.database
-        with steps.run("connect_server"), PostgresDatabase(_maintenance(pg)) as server:
-            exists = bool(server.query("SELECT 1 FROM pg_database WHERE datname = ?", (name,)))
+    db_engine = engine(target.provider)
+    schema_dir = target.handler.schema_dir
+    plan_id = plan_hash(target.name, db_engine.identity(target.url, schema_dir), "db-create")
+    name = db_engine.database_name(target.url, schema_dir)
+    with steps.run("connect_server"):
+        exists = db_engine.database_exists(target.url, schema_dir)
     details = DbCreateDetails(database=f"{target.provider} database {name}", created=False, plan_id=plan_id,
                               steps=steps.records)
     if exists:
@@ -61,14 +49,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
             step.message = approval_source(target, args.approve, plan_id, action=f"Creating {details.database}",
                                            command=f"faber-db db-create {target.name}", details={"plan_id": plan_id})
     with steps.run("create") as step:
-        if target.provider == "sqlite":
-            if not path.parent.is_dir():
-                raise FaberError("INVALID_ARGUMENT", f"The folder for {name} does not exist",
-                                 "Create the folder first, or fix the environment's SQLite URL.")
-            sqlite3.connect(str(path)).close()
-        else:
-            with PostgresDatabase(_maintenance(pg)) as server:
-                server.execute(f'CREATE DATABASE "{name.replace(chr(34), chr(34) * 2)}"')
+        db_engine.create_database(target.url, schema_dir)
         details.created = True
         step.message = f"created {details.database}"
     result = Result(status="success", operation="db-create", environment=target.name,
@@ -77,7 +58,3 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     record_audit(target, steps, result, {"operation": "db-create", "plan_id": plan_id, "approved": bool(args.approve)})
     return result
 
-
-def _maintenance(target: PostgresTarget) -> PostgresTarget:
-    """The same server and credentials, on the `postgres` maintenance database."""
-    return replace(target, database="postgres", schema="public")
