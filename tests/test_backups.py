@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faber_db import backups
 from faber_db.backups import (
     BackupManifest,
     DataSnapshot,
@@ -29,7 +28,8 @@ from faber_db.backups import (
     restore_backup,
     take_snapshot,
 )
-from faber_db.engines import PostgresDatabase, SqliteDatabase, parse_postgres_url
+from faber_db.engines import PostgresDatabase, SqliteDatabase, parse_postgres_url, postgres_archive
+from faber_db.engines import sqlite as sqlite_engine
 from faber_db.errors import FaberError
 from harness import FABER_PASSWORD, PostgresServer, unique_db_name
 
@@ -238,7 +238,7 @@ def test_verification_mismatch_fails_and_removes_partial_files(
     tmp_path: Path, sqlite_db: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, url = sqlite_db
-    real = backups._sqlite_snapshot
+    real = sqlite_engine.snapshot
     calls = {"n": 0}
 
     def skewed(db: Any) -> DataSnapshot:
@@ -248,7 +248,7 @@ def test_verification_mismatch_fails_and_removes_partial_files(
             snap.tables["User"] += 1
         return snap
 
-    monkeypatch.setattr(backups, "_sqlite_snapshot", skewed)
+    monkeypatch.setattr(sqlite_engine, "snapshot", skewed)
     with pytest.raises(FaberError) as err:
         create_backup(**backup_kwargs(url, tmp_path))
     assert err.value.code == "BACKUP_FAILED"
@@ -315,7 +315,7 @@ def test_interrupted_restore_before_swap_leaves_database_old(
         assert tmp.is_file()  # the full restored copy exists, verified
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(backups, "_swap_into_place", boom)
+    monkeypatch.setattr(sqlite_engine, "swap_into_place", boom)
     with pytest.raises(FaberError) as err:
         restore_backup(manifest, url=url, schema_dir=tmp_path, backup_dir=tmp_path / "backups")
     assert err.value.code == "RESTORE_FAILED"
@@ -508,7 +508,7 @@ def test_pg_wrong_password_fails_without_leaking(tmp_path: Path, pg_server: Post
 def test_pg_dump_failure_is_backup_failed(tmp_path: Path, pg_db: tuple[str, str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     _, url = pg_db
-    real = backups._find_pg_tools
+    real = postgres_archive.find_pg_tools
 
     def broken(major: int, needed: tuple[str, ...]) -> Any:
         tools = real(major, needed)
@@ -518,9 +518,9 @@ def test_pg_dump_failure_is_backup_failed(tmp_path: Path, pg_db: tuple[str, str]
             script = fake / n
             script.write_text("#!/bin/sh\necho 'pg_dump: error: disk full' >&2\nexit 1\n")
             script.chmod(0o755)
-        return backups._PgTools(fake, tools.major, tools.version)
+        return postgres_archive.PgTools(fake, tools.major, tools.version)
 
-    monkeypatch.setattr(backups, "_find_pg_tools", broken)
+    monkeypatch.setattr(postgres_archive, "find_pg_tools", broken)
     with pytest.raises(FaberError) as err:
         create_backup(**backup_kwargs(url, tmp_path, "postgresql"))
     assert err.value.code == "BACKUP_FAILED" and "disk full" in str(err.value.details["stderr"])

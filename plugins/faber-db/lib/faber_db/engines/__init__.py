@@ -13,7 +13,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from faber_db.engines.model import Catalog, Row, quote_ident, quote_literal
+from faber_db.engines.model import (
+    Catalog,
+    DataSnapshot,
+    Progress,
+    Row,
+    TakenBackup,
+    diff_snapshots,
+    quote_ident,
+    quote_literal,
+)
 from faber_db.engines.postgres import (
     PostgresDatabase,
     PostgresEngine,
@@ -28,6 +37,7 @@ from faber_db.errors import FaberError
 
 __all__ = [
     "Catalog",
+    "DataSnapshot",
     "Database",
     "Engine",
     "PostgresDatabase",
@@ -35,8 +45,10 @@ __all__ = [
     "Row",
     "SqliteDatabase",
     "SqliteTarget",
+    "TakenBackup",
     "create_temp_database",
     "database_identity",
+    "diff_snapshots",
     "drop_database_quietly",
     "engine",
     "maintenance_target",
@@ -74,6 +86,10 @@ class Database(Protocol):
         """The database's shape (tables, columns, indexes, constraints, ...), for comparisons."""
         ...
 
+    def snapshot(self) -> DataSnapshot:
+        """Row counts, content checksums and a schema hash: what a backup must give back."""
+        ...
+
     def try_advisory_lock(self, key: int) -> bool:
         """A lock that keeps other machines out for the session; True where the engine has none."""
         ...
@@ -101,6 +117,7 @@ class Engine(Protocol):
     """What faber-db does with a database it reaches by URL."""
 
     name: str
+    backup_suffix: str
 
     def quote_ident(self, name: str) -> str: ...
 
@@ -119,6 +136,17 @@ class Engine(Protocol):
 
     def scratch_database(self, url: str, schema_dir: Path) -> AbstractContextManager[Database]:
         """An empty database of the same kind (same server), gone afterwards."""
+        ...
+
+    def backup(self, *, url: str, schema_dir: Path, dest: Path, progress: Progress | None, compression: int,
+               connection: object | None) -> TakenBackup:
+        """Write a verified backup to `dest`; `connection` may be reused (PostgreSQL: the session
+        that holds the deploy's advisory lock)."""
+        ...
+
+    def restore(self, *, archive: Path, url: str, schema_dir: Path, expected: DataSnapshot,
+                schemas: list[str] | None, backup_id: str, progress: Progress | None) -> DataSnapshot:
+        """Put `archive` back, all or nothing; returns the restored database's snapshot."""
         ...
 
 
