@@ -28,7 +28,7 @@ from faber_db.backups import (
     restore_backup,
     take_snapshot,
 )
-from faber_db.engines import PostgresDatabase, SqliteDatabase, parse_postgres_url, postgres_archive
+from faber_db.engines import PostgresDatabase, SqliteDatabase, parse_postgres_url, postgres_tools
 from faber_db.engines import sqlite as sqlite_engine
 from faber_db.errors import FaberError
 from harness import FABER_PASSWORD, PostgresServer, unique_db_name
@@ -508,7 +508,7 @@ def test_pg_wrong_password_fails_without_leaking(tmp_path: Path, pg_server: Post
 def test_pg_dump_failure_is_backup_failed(tmp_path: Path, pg_db: tuple[str, str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     _, url = pg_db
-    real = postgres_archive.find_pg_tools
+    real = postgres_tools.find_pg_tools
 
     def broken(major: int, needed: tuple[str, ...]) -> Any:
         tools = real(major, needed)
@@ -518,9 +518,9 @@ def test_pg_dump_failure_is_backup_failed(tmp_path: Path, pg_db: tuple[str, str]
             script = fake / n
             script.write_text("#!/bin/sh\necho 'pg_dump: error: disk full' >&2\nexit 1\n")
             script.chmod(0o755)
-        return postgres_archive.PgTools(fake, tools.major, tools.version)
+        return postgres_tools.PgTools(fake, tools.major, tools.version)
 
-    monkeypatch.setattr(postgres_archive, "find_pg_tools", broken)
+    monkeypatch.setattr(postgres_tools, "find_pg_tools", broken)
     with pytest.raises(FaberError) as err:
         create_backup(**backup_kwargs(url, tmp_path, "postgresql"))
     assert err.value.code == "BACKUP_FAILED" and "disk full" in str(err.value.details["stderr"])

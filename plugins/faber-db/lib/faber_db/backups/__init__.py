@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from faber_db.backups.store import (
     list_backups,
     load_manifest,
     new_id,
+    schemas_of,
     sha256_file,
 )
 from faber_db.backups.verification import DataSnapshot, diff_snapshots, take_snapshot, verify_restored
@@ -85,8 +87,12 @@ def create_backup(
     progress: Progress | None = None,
     compression: int = 1,
     connection: Database | None = None,
+    schemas: Sequence[str] = (),
 ) -> BackupManifest:
     """Take a backup, verify it, write its manifest; BACKUP_FAILED (nothing left behind) otherwise.
+
+    `schemas` (PostgreSQL): the schemas the migration tool manages besides the URL's (Prisma's
+    multiSchema `schemas = [...]`); the backup covers the URL's schema and those.
 
     `compression`: pg_dump's gzip level (0-9). The default 1 dumps about twice as fast as pg_dump's
     own default for files a few percent larger: a pre-deploy backup is on the critical path."""
@@ -121,7 +127,7 @@ def create_backup(
         ) from None
     try:
         taken = db_engine.backup(url=url, schema_dir=schema_dir, dest=tmp, progress=progress,
-                                 compression=compression, connection=connection)
+                                 compression=compression, connection=connection, schemas=schemas)
         fsync_file(tmp)
         os.replace(tmp, final)
         fsync_dir(folder)
@@ -143,6 +149,7 @@ def create_backup(
             verified=True,
             verification=taken.verification,
             pg_schema=taken.schemas[0] if taken.schemas else None,
+            pg_schemas=taken.schemas,
         )
         write_json_atomic(manifest_path, manifest.to_dict())
         say(progress, f"backup {backup_id} verified ({size} bytes)")
@@ -175,7 +182,7 @@ def restore_backup(
     check_integrity(manifest, backup_dir)
     snap = engine(manifest.provider).restore(
         archive=backup_file(manifest, backup_dir), url=url, schema_dir=schema_dir, expected=manifest.snapshot,
-        schemas=None if manifest.pg_schema is None else [manifest.pg_schema], backup_id=manifest.id,
+        schemas=schemas_of(manifest), backup_id=manifest.id,
         progress=progress)
     verify_restored(manifest, snap)
     say(progress, f"restored backup {manifest.id}; rows and checksums match")

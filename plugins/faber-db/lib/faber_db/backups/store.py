@@ -39,8 +39,10 @@ class BackupManifest:
     tool_versions: dict[str, str]
     verified: bool
     verification: str
-    # PostgreSQL: the schema the backup covers (pg_dump -n); None on SQLite
+    # PostgreSQL: the URL's schema, and every schema the backup is responsible for (the URL's
+    # first; multiSchema adds the tool's); None on SQLite. Older manifests have pg_schema only.
     pg_schema: str | None = None
+    pg_schemas: list[str] | None = None
     manifest_version: int = _MANIFEST_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,8 +67,16 @@ class BackupManifest:
             verified=bool(data.get("verified")),
             verification=str(data.get("verification") or ""),
             pg_schema=None if data.get("pg_schema") is None else str(data["pg_schema"]),
+            pg_schemas=None if data.get("pg_schemas") is None else [str(s) for s in data["pg_schemas"]],
             manifest_version=int(data.get("manifest_version") or _MANIFEST_VERSION),
         )
+
+
+def schemas_of(manifest: BackupManifest) -> list[str]:
+    """The schemas a PostgreSQL backup is responsible for (empty for SQLite)."""
+    if manifest.pg_schemas:
+        return list(manifest.pg_schemas)
+    return [manifest.pg_schema] if manifest.pg_schema else []
 
 
 def env_dir(backup_dir: Path, environment: str) -> Path:

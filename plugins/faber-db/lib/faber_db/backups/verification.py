@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from faber_db.engines.model import DataSnapshot, diff_snapshots
@@ -14,9 +15,10 @@ if TYPE_CHECKING:
 __all__ = ["DataSnapshot", "diff_snapshots", "take_snapshot", "verify_restored"]
 
 
-def take_snapshot(db: Database) -> DataSnapshot:
-    """Row counts, content checksums and a schema hash of `db` (see faber_db.backups)."""
-    return db.snapshot()
+def take_snapshot(db: Database, schemas: Sequence[str] = ()) -> DataSnapshot:
+    """Row counts, content checksums and a schema hash of `db` (see faber_db.backups); `schemas`:
+    PostgreSQL schemas besides the URL's (a multiSchema backup's: `store.schemas_of(manifest)`)."""
+    return db.snapshot(schemas)
 
 
 def verify_restored(manifest: BackupManifest, snapshot: DataSnapshot) -> None:

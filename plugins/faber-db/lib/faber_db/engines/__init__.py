@@ -86,8 +86,9 @@ class Database(Protocol):
         """The database's shape (tables, columns, indexes, constraints, ...), for comparisons."""
         ...
 
-    def snapshot(self) -> DataSnapshot:
-        """Row counts, content checksums and a schema hash: what a backup must give back."""
+    def snapshot(self, schemas: Sequence[str] = ()) -> DataSnapshot:
+        """Row counts, content checksums and a schema hash: what a backup must give back.
+        `schemas`: PostgreSQL schemas to include besides the URL's (a multiSchema backup's)."""
         ...
 
     def try_advisory_lock(self, key: int) -> bool:
@@ -139,14 +140,16 @@ class Engine(Protocol):
         ...
 
     def backup(self, *, url: str, schema_dir: Path, dest: Path, progress: Progress | None, compression: int,
-               connection: object | None) -> TakenBackup:
-        """Write a verified backup to `dest`; `connection` may be reused (PostgreSQL: the session
-        that holds the deploy's advisory lock)."""
+               connection: object | None, schemas: Sequence[str] = ()) -> TakenBackup:
+        """Write a verified backup to `dest`. `connection` may be reused (PostgreSQL: the session
+        that holds the deploy's advisory lock); `schemas`: PostgreSQL schemas the migration tool
+        manages besides the URL's (multiSchema)."""
         ...
 
     def restore(self, *, archive: Path, url: str, schema_dir: Path, expected: DataSnapshot,
-                schemas: list[str] | None, backup_id: str, progress: Progress | None) -> DataSnapshot:
-        """Put `archive` back, all or nothing; returns the restored database's snapshot."""
+                schemas: Sequence[str], backup_id: str, progress: Progress | None) -> DataSnapshot:
+        """Put `archive` back, all or nothing, verified against `expected`; returns the restored
+        database's snapshot. `schemas`: the backup's (TakenBackup.schemas), empty on SQLite."""
         ...
 
 

@@ -46,6 +46,10 @@ class DataSnapshot:
     tables: dict[str, int] = field(default_factory=dict)
     checksums: dict[str, str] = field(default_factory=dict)
     schema_hash: str = ""
+    # PostgreSQL: each sequence's "last_value:is_called", and each installed extension's
+    # "version@schema"; None where the engine (or an older manifest) records none
+    sequences: dict[str, str] | None = None
+    extensions: dict[str, str] | None = None
 
     @property
     def data_tables(self) -> dict[str, int]:
@@ -59,14 +63,21 @@ class DataSnapshot:
         return self.tables[HISTORY_TABLE], self.checksums.get(HISTORY_TABLE, "")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tables": dict(self.tables), "checksums": dict(self.checksums), "schema_hash": self.schema_hash}
+        return {"tables": dict(self.tables), "checksums": dict(self.checksums), "schema_hash": self.schema_hash,
+                "sequences": None if self.sequences is None else dict(self.sequences),
+                "extensions": None if self.extensions is None else dict(self.extensions)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DataSnapshot:
+        def texts(value: Any) -> dict[str, str] | None:
+            return None if value is None else {str(k): str(v) for k, v in dict(value).items()}
+
         return cls(
             tables={str(k): int(v) for k, v in dict(data.get("tables") or {}).items()},
             checksums={str(k): str(v) for k, v in dict(data.get("checksums") or {}).items()},
             schema_hash=str(data.get("schema_hash") or ""),
+            sequences=texts(data.get("sequences")),
+            extensions=texts(data.get("extensions")),
         )
 
 
@@ -86,9 +97,35 @@ def diff_snapshots(a: DataSnapshot, b: DataSnapshot) -> list[str]:
             out.append(f"table {_label(name)}: {b.tables[name]} rows, expected {a.tables[name]}")
         elif a.checksums.get(name) != b.checksums.get(name):
             out.append(f"table {_label(name)}: same row count ({a.tables[name]}) but different content")
-    if a.schema_hash != b.schema_hash:
+    if a.sequences is not None and b.sequences is not None:
+        for name in sorted(a.sequences.keys() | b.sequences.keys()):
+            want, have = a.sequences.get(name), b.sequences.get(name)
+            if want != have:
+                out.append(f"sequence {name}: {_sequence_state(have)}, expected {_sequence_state(want)}")
+    if a.extensions is not None and b.extensions is not None:
+        for name in sorted(a.extensions.keys() | b.extensions.keys()):
+            want, have = a.extensions.get(name), b.extensions.get(name)
+            if want is None:
+                out.append(f"extension {name} ({have}) was installed since")
+            elif have is None:
+                out.append(f"extension {name} ({want}) is not installed")
+            elif want != have:
+                out.append(f"extension {name}: {have}, expected {want}")
+    if _format(a.schema_hash) == _format(b.schema_hash) and a.schema_hash != b.schema_hash:
+        # (fingerprints of different formats are not comparable: an older faber-db wrote one)
         out.append("schema differs (tables, columns, types, indexes or constraints)")
     return out
+
+
+def _format(schema_hash: str) -> str:
+    return schema_hash.split(":", 1)[0] if ":" in schema_hash else ""
+
+
+def _sequence_state(state: str | None) -> str:
+    if state is None:
+        return "absent"
+    value, _, called = state.partition(":")
+    return f"at {value}" if called == "true" else f"next value {value}"
 
 
 @dataclass(frozen=True)
@@ -98,5 +135,6 @@ class TakenBackup:
     snapshot: DataSnapshot
     tool_versions: dict[str, str]
     verification: str
-    # PostgreSQL: the schemas the archive holds; None where the whole database is one file
+    # PostgreSQL: the schemas the backup is responsible for, the URL's first (the archive holds
+    # those of them that existed); None where the whole database is one file
     schemas: list[str] | None = None

@@ -8,7 +8,6 @@ command whose whole budget is ~80 ms, and it needs no compiled library in the pl
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import secrets
 import time
 from collections.abc import Iterator, Sequence
@@ -17,11 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from faber_db.engines.model import Catalog, DataSnapshot, Progress, Queryable, Row, TakenBackup, quote_ident
+from faber_db.engines import postgres_catalog
+from faber_db.engines.model import Catalog, DataSnapshot, Progress, Row, TakenBackup, quote_ident
 from faber_db.errors import FaberError
 from faber_db.redact import redact
-
-SNAPSHOT_FORMAT = "pg-rowhash-sum-v1"
 
 
 @dataclass(frozen=True)
@@ -149,38 +147,40 @@ class PostgresDatabase:
     def server_version(self) -> str:
         return f"PostgreSQL {self.query('SHOW server_version')[0][0]}"
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """One REPEATABLE READ, read-only transaction with the catalog's settings pinned: every
+        query inside sees the same state and renders values and definitions the same way."""
+        self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        try:
+            for setting in postgres_catalog.PIN_SETTINGS:
+                self.execute(setting)
+            yield
+        finally:
+            with contextlib.suppress(FaberError):
+                self.execute("ROLLBACK")  # nothing was written; ending the transaction is all
+
+    def scope(self, schemas: Sequence[str] = ()) -> list[str]:
+        """The URL's schema, then those of `schemas` that exist (a backup's scope)."""
+        wanted = [self.target.schema, *(s for s in schemas if s != self.target.schema)]
+        return [str(r[0]) for r in self.query(postgres_catalog.scope_sql(wanted))] or [self.target.schema]
+
     def catalog(self, skip_tables: frozenset[str] = frozenset()) -> Catalog:
-        """Tables, columns, indexes, constraints and enums of the URL's schema."""
+        """The shape of the URL's schema (postgres_catalog.SHAPE_KINDS), for drift."""
         schema = self.target.schema
-        catalog: Catalog = {"table": {}, "column": {}, "index": {}, "constraint": {}, "enum": {}}
-        tables = {t for t in self.tables() if t not in skip_tables}
-        for table in tables:
-            catalog["table"][(table, table)] = "table"
-        for table, column, type_, nullable, default, length in self.query(
-                "SELECT table_name, column_name, udt_name, is_nullable, column_default, character_maximum_length "
-                "FROM information_schema.columns WHERE table_schema = ?", (schema,)):
-            if table in tables:
-                catalog["column"][(table, column)] = f"{type_}({length}) nullable={nullable} default={default}"
-        for table, name, definition in self.query(
-                "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = ?", (schema,)):
-            if table in tables:
-                catalog["index"][(table, name)] = str(definition).replace(f'"{schema}".', "").replace(f"{schema}.", "")
-        for table, name, definition in self.query(
-                "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
-                "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = ?", (schema,)):
-            if table in tables:
-                catalog["constraint"][(table, name)] = str(definition).replace(f'"{schema}".', "")
-        for type_name, labels in self.query(
-                "SELECT t.typname, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_type t "
-                "JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace "
-                "WHERE n.nspname = ? GROUP BY t.typname", (schema,)):
-            catalog["enum"][(type_name, type_name)] = str(labels)
+        catalog: Catalog = {}
+        with self.reading():
+            rows = self.query(postgres_catalog.catalog_sql([schema], schema))
+        for kind, parent, name, definition in rows:
+            if kind in postgres_catalog.SHAPE_KINDS and parent not in skip_tables:
+                catalog.setdefault(str(kind), {})[(str(parent), str(name))] = str(definition)
         return catalog
 
-    def snapshot(self) -> DataSnapshot:
-        pin_session(self)
-        return snapshot_of(self, self.target.schema)
+    def snapshot(self, schemas: Sequence[str] = ()) -> DataSnapshot:
+        """Rows, checksums, fingerprint, sequences and extensions of the URL's schema and `schemas`."""
+        with self.reading():
+            scope = self.scope(schemas)
+            return postgres_catalog.snapshot(self, scope, scope[0])
 
     def try_advisory_lock(self, key: int) -> bool:
         """A session advisory lock, held until unlocked or the session ends."""
@@ -228,73 +228,6 @@ class PostgresDatabase:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def pin_session(db: PostgresDatabase) -> None:
-    # A row's text form depends on these; pin them so checksums compare across sessions.
-    for setting in (
-        "SET TimeZone = 'UTC'",
-        "SET DateStyle = 'ISO, MDY'",
-        "SET IntervalStyle = 'postgres'",
-        "SET extra_float_digits = 1",
-        "SET bytea_output = 'hex'",
-    ):
-        db.execute(setting)
-
-
-def _tables(db: Queryable, schema: str) -> list[str]:
-    rows = db.query(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = ? AND c.relkind = 'r' ORDER BY c.relname",
-        (schema,),
-    )
-    return [str(r[0]) for r in rows]
-
-
-_SCHEMA_QUERIES = (
-    # columns (dropped columns and attnum gaps do not matter; order does)
-    "SELECT c.relname, c.relkind, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
-    "coalesce(pg_get_expr(d.adbin, d.adrelid), '') FROM pg_class c "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-    "LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum "
-    "WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname, a.attnum",
-    "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = ? ORDER BY indexname",
-    "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
-    "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = ? ORDER BY c.relname, k.conname",
-    "SELECT t.typname, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_type t "
-    "JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_enum e ON e.enumtypid = t.oid "
-    "WHERE n.nspname = ? GROUP BY t.typname ORDER BY t.typname",
-    "SELECT c.relname, pg_get_viewdef(c.oid) FROM pg_class c JOIN pg_namespace n "
-    "ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind IN ('v', 'm') ORDER BY c.relname",
-)
-
-
-def _schema_hash(db: Queryable, schema: str) -> str:
-    digest = hashlib.sha256()
-    for sql in _SCHEMA_QUERIES:
-        digest.update(repr([tuple(str(v) for v in r) for r in db.query(sql, (schema,))]).encode())
-        digest.update(b"\0")
-    return f"{SNAPSHOT_FORMAT}:{digest.hexdigest()}"
-
-
-def snapshot_of(db: Queryable, schema: str) -> DataSnapshot:
-    """Row counts and content checksums of the schema's tables, and a hash of its catalog (see
-    faber_db.backups). The caller pins the session first (`pin_session`)."""
-    snap = DataSnapshot(schema_hash=_schema_hash(db, schema))
-    names = _tables(db, schema)
-    # one round trip per 100 tables, not one per table (a 50-table schema: 1 query instead of 50)
-    for start in range(0, len(names), 100):
-        chunk = names[start:start + 100]
-        sql = " UNION ALL ".join(
-            f"SELECT {i}, count(*), coalesce(sum(hashtextextended((faber_row.*)::text, 0)), 0) "
-            f"FROM ONLY {quote_ident(schema)}.{quote_ident(name)} AS faber_row" for i, name in enumerate(chunk))
-        for index, count, total in db.query(sql):
-            name = chunk[int(index)]
-            snap.tables[name] = int(count)
-            snap.checksums[name] = f"{int(count)}:{int(total)}"
-    return snap
 
 
 def _pg_message(exc: BaseException) -> str:
@@ -370,22 +303,23 @@ class PostgresEngine:
 
     @staticmethod
     def backup(*, url: str, schema_dir: Path, dest: Path, progress: Progress | None, compression: int,
-               connection: object | None) -> TakenBackup:
+               connection: object | None, schemas: Sequence[str] = ()) -> TakenBackup:
         from faber_db.engines import postgres_archive
 
         reuse = connection if isinstance(connection, PostgresDatabase) else None
-        return postgres_archive.backup(parse_postgres_url(url), dest, progress, compression, reuse)
+        return postgres_archive.backup(parse_postgres_url(url), dest, progress, compression, reuse, schemas)
 
     @staticmethod
-    def restore(*, archive: Path, url: str, schema_dir: Path, expected: DataSnapshot, schemas: list[str] | None,
+    def restore(*, archive: Path, url: str, schema_dir: Path, expected: DataSnapshot, schemas: Sequence[str],
                 backup_id: str, progress: Progress | None) -> DataSnapshot:
         from faber_db.engines import postgres_archive
 
         target = parse_postgres_url(url)
-        if schemas is not None and schemas != [target.schema]:
+        if schemas and schemas[0] != target.schema:
             raise FaberError(
                 "RESTORE_FAILED",
                 f"Backup {backup_id} holds schema {schemas[0]!r}, the URL names {target.schema!r}",
                 "Restore into a database URL with the same schema parameter; nothing was changed.",
             )
-        return postgres_archive.restore(archive, target, progress)
+        return postgres_archive.restore(archive, target, expected, list(schemas) or [target.schema], backup_id,
+                                        progress)

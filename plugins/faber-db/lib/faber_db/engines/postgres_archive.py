@@ -1,133 +1,84 @@
 """PostgreSQL backups and restores with the server's own tools: `pg_dump -Fc` and `pg_restore`,
-piped into `psql --single-transaction`. (Split from postgres.py: the archive and the client tools
-are a concern of their own, and together they would pass 600 lines.)
+piped through `psql` in one transaction. (Split from postgres.py, with the tools in
+client.py: the archive is a concern of its own.)
+
+What a backup covers. Prisma manages the schema the URL names (`?schema=`, default `public`), and
+with multiSchema the schemas its datasource lists (`schemas = ["public", "auth"]`): the backup
+holds exactly those that exist (`pg_dump -n` for each), and the manifest records the whole list,
+so that a restore also removes a listed schema that a failed migration created. Other schemas of
+the database (another application's, a platform's such as Supabase's `auth` when Prisma does not
+list it) are neither saved nor touched, and a restore refuses, before changing anything, when an
+object outside the restored schemas depends on one inside (CASCADE would drop it).
 
 Backup: one connection opens a REPEATABLE READ transaction and exports its snapshot; `pg_dump
 --snapshot=<id>` dumps exactly that state while the same transaction computes the data snapshot in
-parallel (server side, one aggregate query per table), so the checksum costs almost no wall time.
-Then `pg_restore --list` must read the archive and list one TABLE DATA entry per live table.
-`pg_dump` gets the password through the child's environment (`PGPASSWORD`), never its argument list.
+parallel (postgres_catalog: rows, content checksums, the schema fingerprint, extensions), so the
+checksums cost almost no wall time. Then `pg_restore --list` must read the archive and list one
+TABLE DATA entry per table, and the sequences' values are read from the archive itself (sequences
+are not transactional: their values are the ones the restore will set). `pg_dump` gets the
+password through the child's environment (`PGPASSWORD`), never its argument list.
 
-Scope: the schema of the URL's `schema` parameter (default `public`), as Prisma manages it:
-`pg_dump -n <schema>`. Other schemas of the database are neither saved nor touched. Extensions are
-not part of a schema dump; they stay installed across a restore.
+Extensions. Managed PostgreSQL and most production setups install extensions (pgcrypto, citext,
+pg_trgm, uuid-ossp) as a superuser into `public`, before the application's role, which owns the
+database and its objects but is no superuser, runs the migrations. A schema dump holds no
+extension (`pg_dump -n` leaves them out, as designed) and an extension cannot leave the schema it
+lives in: so a restore must never drop or recreate a schema. `pg_restore --clean` does exactly that
+(`DROP SCHEMA public` fails: "extension pgcrypto depends on schema public") and drops only what the
+archive holds (a table created after the backup would survive), so faber-db does not use it. The
+manifest records every installed extension (name, version, schema): a restore creates one that is
+missing (which needs the privilege to; otherwise it fails, changing nothing, and says so), drops
+one installed since the backup in a restored schema that the role may drop (the failed migration's
+`CREATE EXTENSION`), and leaves every other alone.
 
-Restore: plain `pg_restore --clean` drops only the objects that are in the archive, so a table
-created after the backup (say by the half-applied migration being undone, with a foreign key to an
-old table) would make the drop fail or survive the restore. faber-db therefore runs, in ONE
-transaction (`psql --single-transaction -v ON_ERROR_STOP=1`): a preamble that refuses when objects
-outside the schema depend on it, then drops every object in the schema (not the schema itself, not
-extension members), then the archive as SQL (`pg_restore --clean --if-exists --no-owner -f -`). Any
-error rolls the whole transaction back: the database is either fully old or fully restored.
+Restore, in ONE transaction (`psql --single-transaction -v ON_ERROR_STOP=1`, fed by faber-db):
+1. a preamble (PL/pgSQL): create the archive's schemas that are missing (with their owner); create
+   missing extensions; refuse when objects outside the restored schemas depend on objects inside;
+   revoke the restored schemas' default privileges (the archive sets them again at its end, so
+   objects it creates get exactly their dumped privileges); drop every object of the restored
+   schemas that no extension owns; check nothing is left; drop the extensions and the listed
+   schemas created since the backup;
+2. the archive as SQL (`pg_restore -L <list> -f -`), without its schema entries (a schema that
+   exists keeps its owner, comment and privileges) and with owners kept: the restore runs with the
+   role's own privileges, which own (or are a member of the owner of) every object it drops and
+   recreates, and a missing role fails the restore instead of changing owners silently;
+3. a check (PL/pgSQL) that computes the snapshot again inside the transaction and raises unless
+   it equals the manifest's: rows, content checksums, schema fingerprint (functions, triggers,
+   policies, privileges included), sequence values and extensions. faber-db writes it only after
+   `pg_restore` exited 0; otherwise it writes a statement that fails.
+Any error rolls everything back: the database is either fully old or exactly the backup, verified
+before it commits. Every failure carries psql's and pg_restore's stderr (redacted) in `details`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
+import json
 import os
 import re
-import shutil
 import subprocess
+import tempfile
 import threading
-import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from faber_db.engines.model import DataSnapshot, Progress, Queryable, TakenBackup, quote_literal, say
-from faber_db.engines.postgres import PostgresDatabase, PostgresTarget, pin_session, snapshot_of
+from faber_db.engines import postgres_catalog
+from faber_db.engines import postgres_tools as client
+from faber_db.engines.model import DataSnapshot, Progress, TakenBackup, diff_snapshots, quote_literal, say
+from faber_db.engines.postgres import PostgresDatabase, PostgresTarget
 from faber_db.errors import FaberError
-from faber_db.redact import redact, register_secret
 
 PG_DUMP_TIMEOUT = 6 * 3600
 PG_RESTORE_TIMEOUT = 6 * 3600
 PG_TOOL_TIMEOUT = 120
-
-
-@dataclass(frozen=True)
-class PgTools:
-    bin_dir: Path
-    major: int
-    version: str
-
-    def tool(self, name: str) -> str:
-        return str(self.bin_dir / name)
-
-
-def _tool_version(path: str) -> tuple[int, str] | None:
-    try:
-        proc = subprocess.run([path, "--version"], stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.search(r"(\d+)(?:\.(\d+))?", proc.stdout)
-    if proc.returncode != 0 or not match:
-        return None
-    return int(match.group(1)), match.group(0)
-
-
-def find_pg_tools(server_major: int, needed: tuple[str, ...]) -> PgTools:
-    """The client tools whose major version is the smallest one >= the server's (closest match:
-    a newer pg_dump reads an older server, and its output suits the server it came from)."""
-    candidates: list[Path] = []
-    on_path = shutil.which("pg_dump")
-    if on_path:
-        candidates.append(Path(os.path.realpath(on_path)).parent)
-    candidates += [Path(p).parent for p in sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"))]
-    candidates += [Path(p).parent for p in sorted(glob.glob("/usr/local/opt/postgresql@*/bin/pg_dump"))]
-    found: list[PgTools] = []
-    seen: set[Path] = set()
-    for bin_dir in candidates:
-        if bin_dir in seen or not all((bin_dir / n).is_file() for n in needed):
-            continue
-        seen.add(bin_dir)
-        version = _tool_version(str(bin_dir / "pg_dump"))
-        if version:
-            found.append(PgTools(bin_dir, version[0], version[1]))
-    usable = sorted((t for t in found if t.major >= server_major), key=lambda t: t.major)
-    if usable:
-        return usable[0]
-    have = ", ".join(sorted({t.version for t in found})) or "none"
-    raise FaberError(
-        "BACKUP_FAILED",
-        f"No PostgreSQL client tools ({', '.join(needed)}) of version {server_major} or newer (found: {have})",
-        f"Install the PostgreSQL {server_major} client tools (e.g. apt-get install postgresql-client-"
-        f"{server_major}) so that {needed[0]} is on PATH.",
-    )
-
-
-def pg_env(target: PostgresTarget) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    for keep in ("PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY", "PGSSLCRL", "PGPASSFILE"):
-        if keep in os.environ:
-            env[keep] = os.environ[keep]
-    env.update({
-        "PGHOST": target.host,
-        "PGPORT": str(target.port),
-        "PGUSER": target.user,
-        "PGDATABASE": target.database,
-        "PGCONNECT_TIMEOUT": str(max(1, int(target.connect_timeout))),
-        "PGAPPNAME": "faber-db",
-    })
-    if target.password is not None:
-        env["PGPASSWORD"] = target.password
-        register_secret(target.password)
-    if target.sslmode:
-        env["PGSSLMODE"] = target.sslmode
-    return env
-
-
-def _stderr_tail(text: str, limit: int = 2000) -> str:
-    return redact(text.strip())[-limit:]
-
-
-def server_major(db: Queryable) -> int:
-    return int(db.query("SHOW server_version_num")[0][0]) // 10000
+# the preamble's drops wait at most this long for another session's locks, then fail
+RESTORE_LOCK_TIMEOUT = "60s"
+_SETVAL = re.compile(r"^SELECT pg_catalog\.setval\('((?:[^']|'')*)', (-?\d+), (true|false)\);$", re.M)
 
 
 def backup(target: PostgresTarget, tmp: Path, progress: Progress | None, compression: int,
-           connection: PostgresDatabase | None) -> TakenBackup:
+           connection: PostgresDatabase | None, schemas: Sequence[str] = ()) -> TakenBackup:
+    """`pg_dump -Fc` of the URL's schema and of those of `schemas` that exist, verified (see above)."""
     if connection is not None:
         db = connection
         owned: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
@@ -137,38 +88,41 @@ def backup(target: PostgresTarget, tmp: Path, progress: Progress | None, compres
         except FaberError as exc:
             raise FaberError("BACKUP_FAILED", f"Cannot connect for the backup: {exc.message}", exc.hint) from None
         owned = db
+    declared = [target.schema, *(s for s in schemas if s != target.schema)]
     with owned:
-        major = server_major(db)
+        major = client.server_major(db)
         server_version = db.server_version()
-        tools = find_pg_tools(major, ("pg_dump", "pg_restore"))
+        tools = client.find_pg_tools(major, ("pg_dump", "pg_restore"))
         # One REPEATABLE READ transaction exports its snapshot: pg_dump dumps exactly the state the
         # checksums below are computed on, and both run at the same time.
-        db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        pin_session(db)
-        snapshot_id = str(db.query("SELECT pg_export_snapshot()")[0][0])
-        argv = [tools.tool("pg_dump"), "--format=custom", f"--compress={compression}", f"--snapshot={snapshot_id}",
-                f"--schema={_pg_pattern(target.schema)}", f"--file={tmp}", "--no-password"]
-        say(progress, f"pg_dump -Fc of {target.database} (schema {target.schema}) with {tools.version}")
-        with _Child(argv, pg_env(target), timeout=PG_DUMP_TIMEOUT) as dump:
-            try:
-                live_snap = snapshot_of(db, target.schema)
-            except FaberError as exc:
-                dump.kill()
-                raise FaberError("BACKUP_FAILED", f"Could not checksum the live data: {exc.message}",
-                                 exc.hint) from None
-            code, stderr = dump.wait()
-        with contextlib.suppress(FaberError):
-            db.execute("COMMIT")
+        with db.reading():
+            scope = db.scope(declared)
+            sequence_keys = {(str(s), str(n)): str(k) for k, s, n in
+                             db.query(postgres_catalog.tables_sql(scope, scope[0], "S"))}
+            snapshot_id = str(db.query("SELECT pg_export_snapshot()")[0][0])
+            argv = [tools.tool("pg_dump"), "--format=custom", f"--compress={compression}",
+                    f"--snapshot={snapshot_id}", *(f"--schema={client.pg_pattern(s)}" for s in scope),
+                    f"--file={tmp}", "--no-password"]
+            say(progress, f"pg_dump -Fc of {target.database} (schema {', '.join(scope)}) with {tools.version}")
+            with client.Child(argv, client.pg_env(target), timeout=PG_DUMP_TIMEOUT) as dump:
+                try:
+                    live_snap = postgres_catalog.snapshot(db, scope, scope[0], read_sequences=False)
+                except FaberError as exc:
+                    dump.kill()
+                    raise FaberError("BACKUP_FAILED", f"Could not checksum the live data: {exc.message}",
+                                     exc.hint) from None
+                code, stderr = dump.wait()
     if code != 0:
-        raise FaberError("BACKUP_FAILED", f"pg_dump failed (exit {code})",
-                         "Read pg_dump's message in details; check free space and the role's privileges.",
-                         details={"stderr": _stderr_tail(stderr)})
+        raise FaberError("BACKUP_FAILED", f"pg_dump failed (exit {code}): {client.first_error(stderr)}",
+                         "Read pg_dump's message in details.stderr; check free space and the role's privileges.",
+                         details={"stderr": client.stderr_tail(stderr)})
     say(progress, "verifying the dump (pg_restore --list)")
-    listing = _run([tools.tool("pg_restore"), "--list", str(tmp)], pg_env(target), PG_TOOL_TIMEOUT)
+    listing = client.run([tools.tool("pg_restore"), "--list", str(tmp)], client.pg_env(target), PG_TOOL_TIMEOUT)
     if listing.returncode != 0:
         raise FaberError("BACKUP_FAILED", "pg_restore cannot read the dump just written",
-                         "Retry the backup; check the disk.", details={"stderr": _stderr_tail(listing.stderr)})
-    data_entries = _count_table_data(listing.stdout)
+                         "Retry the backup; check the disk.", details={"stderr": client.stderr_tail(listing.stderr)})
+    toc = client.read_toc(listing.stdout)
+    data_entries = sum(1 for entry in toc if entry.is_("TABLE", "DATA"))
     if data_entries != len(live_snap.tables):
         raise FaberError(
             "BACKUP_FAILED",
@@ -176,167 +130,151 @@ def backup(target: PostgresTarget, tmp: Path, progress: Progress | None, compres
             "Retry the backup; if it persists, check for tables pg_dump skips (e.g. by permissions).",
             details={"dump_table_data_entries": data_entries, "live_tables": sorted(live_snap.tables)},
         )
+    live_snap.sequences = _archive_sequences(tools, tmp, toc, target, sequence_keys)
     verification = (f"pg_restore --list ok; {data_entries} TABLE DATA entries = {len(live_snap.tables)} live "
-                    "tables; checksums taken from the dump's own snapshot")
+                    "tables; checksums taken from the dump's own snapshot; sequence values read from the dump")
     return TakenBackup(live_snap, {"pg_dump": tools.version, "server": server_version}, verification,
-                       schemas=[target.schema])
+                       schemas=declared)
 
 
-def _pg_pattern(schema: str) -> str:
-    # pg_dump -n takes a pattern: quote it so the name is taken literally.
-    return '"' + schema.replace('"', '""') + '"'
+def _archive_sequences(tools: client.PgTools, archive: Path, toc: list[client.TocEntry], target: PostgresTarget,
+                       keys: dict[tuple[str, str], str]) -> dict[str, str]:
+    """Each sequence's "last_value:is_called" as the archive will set it."""
+    entries = [entry.line for entry in toc if entry.is_("SEQUENCE", "SET")]
+    if not entries:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="faber-toc-") as folder:
+        use_list = Path(folder) / "sequences.list"
+        use_list.write_text("\n".join(entries) + "\n", "utf-8")
+        out = client.run([tools.tool("pg_restore"), f"--use-list={use_list}", "--file=-", str(archive)],
+                   client.pg_env(target), PG_TOOL_TIMEOUT)
+    if out.returncode != 0:
+        raise FaberError("BACKUP_FAILED", "pg_restore cannot read the sequences of the dump just written",
+                         "Retry the backup; check the disk.", details={"stderr": client.stderr_tail(out.stderr)})
+    states: dict[str, str] = {}
+    for literal, value, called in _SETVAL.findall(out.stdout):
+        schema, name = split_qualified(literal.replace("''", "'"))
+        states[keys.get((schema, name), f"{schema}.{name}")] = f"{value}:{called}"
+    return states
 
 
-def _count_table_data(listing: str) -> int:
-    count = 0
-    for line in listing.splitlines():
-        if line.startswith(";") or not line.strip():
-            continue
-        # "3359; 0 16388 TABLE DATA public User faber"
-        parts = line.split(None, 6)
-        if len(parts) >= 6 and parts[3] == "TABLE" and parts[4] == "DATA":
-            count += 1
-    return count
+def split_qualified(text: str) -> tuple[str, str]:
+    """`public."User_id_seq"` -> ("public", "User_id_seq"): a name as pg_dump writes one."""
+    parts: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == '"':
+            j, name = i + 1, []
+            while j < len(text):
+                if text[j] == '"' and text[j + 1:j + 2] == '"':
+                    name.append('"')
+                    j += 2
+                elif text[j] == '"':
+                    break
+                else:
+                    name.append(text[j])
+                    j += 1
+            parts.append("".join(name))
+            i = j + 1
+        else:
+            j = text.find(".", i)
+            j = len(text) if j < 0 else j
+            parts.append(text[i:j])
+            i = j
+        if i < len(text) and text[i] == ".":
+            i += 1
+    if len(parts) != 2:
+        return "", text
+    return parts[0], parts[1]
 
 
-def _run(argv: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise FaberError("BACKUP_FAILED", f"{Path(argv[0]).name} did not finish within {int(timeout)} s",
-                         "Retry; check the server's load.") from None
-    except OSError as exc:
-        raise FaberError("BACKUP_FAILED", f"Cannot run {Path(argv[0]).name}: {exc.strerror}",
-                         "Install the PostgreSQL client tools.") from None
-
-
-class _Child:
-    """A subprocess run in the background (stdin closed, stderr collected, stdout discarded)."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], *, timeout: float) -> None:
-        self.argv = argv
-        self.env = env
-        self.timeout = timeout
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._stderr: list[bytes] = []
-        self._reader: threading.Thread | None = None
-
-    def __enter__(self) -> _Child:
-        try:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.PIPE, env=self.env)
-        except OSError as exc:
-            raise FaberError("BACKUP_FAILED", f"Cannot run {Path(self.argv[0]).name}: {exc.strerror}",
-                             "Install the PostgreSQL client tools.") from None
-        proc = self.proc
-
-        def read() -> None:
-            assert proc.stderr is not None
-            self._stderr.append(proc.stderr.read())
-
-        self._reader = threading.Thread(target=read, daemon=True)
-        self._reader.start()
-        self._started = time.monotonic()
-        return self
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-
-    def wait(self) -> tuple[int, str]:
-        assert self.proc is not None
-        remaining = max(1.0, self.timeout - (time.monotonic() - self._started))
-        try:
-            code = self.proc.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            self.proc.wait()
-            raise FaberError("BACKUP_FAILED", f"{Path(self.argv[0]).name} did not finish within "
-                             f"{int(self.timeout)} s", "Retry; check the server's load.") from None
-        if self._reader is not None:
-            self._reader.join(timeout=10)
-        return code, b"".join(self._stderr).decode("utf-8", "replace")
-
-    def __exit__(self, *exc: object) -> None:
-        self.kill()
-        if self.proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=10)
-
-
-_PREAMBLE = """
-SET standard_conforming_strings = on;
-SELECT set_config('faber.restore_schema', {schema}, true);
-DO $faber$
-DECLARE
-  s oid := (SELECT oid FROM pg_namespace WHERE nspname = current_setting('faber.restore_schema'));
-  dependents text;
-  stmt text;
-  stmts text[] := '{{}}';
-BEGIN
-  IF s IS NULL THEN
-    RETURN;
-  END IF;
-  -- refuse (nothing changed) when objects outside the schema depend on it: CASCADE would drop them
-  SELECT string_agg(DISTINCT d, ', ') INTO dependents FROM (
-    SELECT v.oid::regclass::text AS d FROM pg_depend dep
-      JOIN pg_rewrite r ON dep.classid = 'pg_rewrite'::regclass AND dep.objid = r.oid
-      JOIN pg_class v ON v.oid = r.ev_class
-      JOIN pg_class t ON dep.refclassid = 'pg_class'::regclass AND dep.refobjid = t.oid
-     WHERE t.relnamespace = s AND v.relnamespace <> s
-    UNION
-    SELECT k.conrelid::regclass::text FROM pg_constraint k
-      JOIN pg_class t ON t.oid = k.confrelid JOIN pg_class c ON c.oid = k.conrelid
-     WHERE k.contype = 'f' AND t.relnamespace = s AND c.relnamespace <> s) x;
-  IF dependents IS NOT NULL THEN
-    RAISE EXCEPTION 'faber-db: objects outside the schema depend on it: %', dependents;
-  END IF;
-  -- every object of the schema that no extension owns
-  SELECT coalesce(array_agg(q), '{{}}') INTO stmts FROM (
-    SELECT format('DROP %s IF EXISTS %s CASCADE',
-             CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
-               WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
-             format('%I.%I', n.nspname, c.relname)) AS q, 1 AS o
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relnamespace = s AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-       AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
-                        AND e.objid = c.oid AND e.deptype = 'e')
-    UNION ALL
-    SELECT format('DROP %s IF EXISTS %s CASCADE', CASE p.prokind WHEN 'a' THEN 'AGGREGATE'
-             ELSE 'ROUTINE' END, p.oid::regprocedure::text), 2
-      FROM pg_proc p WHERE p.pronamespace = s
-       AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass
-                        AND e.objid = p.oid AND e.deptype = 'e')
-    UNION ALL
-    SELECT format('DROP TYPE IF EXISTS %s CASCADE', format('%I.%I', n.nspname, t.typname)), 3
-      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-     WHERE t.typnamespace = s AND t.typtype IN ('e', 'd', 'r', 'c')
-       AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
-       AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass
-                        AND e.objid = t.oid AND e.deptype = 'e')
-    ORDER BY o) y;
-  FOREACH stmt IN ARRAY stmts LOOP
-    EXECUTE stmt;
-  END LOOP;
-END
-$faber$;
-"""
-
-
-def restore(path: Path, target: PostgresTarget, progress: Progress | None) -> DataSnapshot:
+def restore(archive: Path, target: PostgresTarget, expected: DataSnapshot, schemas: Sequence[str],
+            backup_id: str, progress: Progress | None) -> DataSnapshot:
+    """Put the archive back over the database of `target`, all or nothing, verified before it
+    commits (see above). `schemas`: the schemas the backup is responsible for, the URL's first.
+    Returns the snapshot the restore transaction verified."""
+    declared = list(schemas)
+    primary = declared[0]
     try:
         db = PostgresDatabase(target)
     except FaberError as exc:
         raise FaberError("RESTORE_FAILED", f"Cannot connect for the restore: {exc.message}", exc.hint) from None
     with db:
-        tools = find_pg_tools(server_major(db), ("pg_restore", "psql"))
-    env = pg_env(target)
-    preamble = _PREAMBLE.format(schema=quote_literal(target.schema))
-    restore_argv = [tools.tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--file=-", str(path)]
-    psql_argv = [tools.tool("psql"), "--no-psqlrc", "--quiet", "--no-password", "--single-transaction",
-                 "--set=ON_ERROR_STOP=1", f"--command={preamble}", "--file=-"]
-    say(progress, f"restoring {path.name} into {target.database} (schema {target.schema}) in one transaction")
+        try:
+            tools = client.find_pg_tools(client.server_major(db), ("pg_restore", "psql"))
+        except FaberError as exc:
+            raise FaberError("RESTORE_FAILED", exc.message, f"{exc.hint} Nothing was changed.") from None
+        existing = {str(r[0]) for r in db.query(postgres_catalog.scope_sql(declared))}
+    env = client.pg_env(target)
+    listing = client.run([tools.tool("pg_restore"), "--list", str(archive)], env, PG_TOOL_TIMEOUT, "RESTORE_FAILED")
+    if listing.returncode != 0:
+        raise FaberError("RESTORE_FAILED",
+                         f"pg_restore cannot read backup {backup_id}: {client.first_error(listing.stderr)}",
+                         "Nothing was changed; restore from another backup (details.stderr has pg_restore's "
+                         "message).", details={"stderr": client.stderr_tail(listing.stderr)})
+    toc = client.read_toc(listing.stdout)
+    owners = {entry[0]: entry[1] for entry in (e.schema_entry() for e in toc) if entry and entry[0] in declared}
+    archived = [s for s in declared if s in owners or s == primary]
+    keep = [e.line for e in toc if e.schema_entry() is None and e.schema_attribute() not in existing]
+    preamble = _preamble(declared, archived, {s: o for s, o in owners.items() if s not in existing},
+                         expected.extensions)
+    check = postgres_catalog.verification_block(expected, archived, primary)
+    say(progress, f"restoring {archive.name} into {target.database} (schema {', '.join(archived)}) "
+                  "in one transaction")
+    with tempfile.TemporaryDirectory(prefix="faber-restore-") as folder:
+        use_list = Path(folder) / "restore.list"
+        use_list.write_text("\n".join(keep) + "\n", "utf-8")
+        restore_argv = [tools.tool("pg_restore"), f"--use-list={use_list}", "--file=-", str(archive)]
+        psql_argv = [tools.tool("psql"), "--no-psqlrc", "--quiet", "--no-password", "--single-transaction",
+                     "--set=ON_ERROR_STOP=1", "--file=-"]
+        psql_code, restore_code, psql_err, restore_err = _pipe_restore(restore_argv, psql_argv, env, preamble,
+                                                                       check)
+    stderr = psql_err + restore_err
+    if psql_code != 0 or restore_code != 0:
+        _raise_restore_failure(backup_id, expected, psql_code, restore_code, stderr)
+    reported = re.search(r"faber-db-snapshot (\{.*\})\s*$", psql_err, re.M)
+    if reported is None:
+        raise FaberError("RESTORE_FAILED", f"The restore of backup {backup_id} ended without its own check",
+                         "Take a snapshot and compare it with the backup before deploying (`faber-db restore "
+                         "--dry-run`).", details={"stderr": client.stderr_tail(_hide_snapshots(stderr))})
+    say(progress, "verified inside the restore transaction: rows, checksums, schema and sequences match")
+    return DataSnapshot.from_dict(json.loads(reported.group(1)))
+
+
+def _raise_restore_failure(backup_id: str, expected: DataSnapshot, psql_code: int, restore_code: int,
+                           stderr: str) -> None:
+    details: dict[str, Any] = {"stderr": client.stderr_tail(_hide_snapshots(stderr)), "psql_exit": psql_code,
+                               "pg_restore_exit": restore_code}
+    mismatch = re.search(r"faber-db-verify (\{.*\})\s*$", stderr, re.M)
+    if mismatch is not None:
+        actual = DataSnapshot.from_dict(json.loads(mismatch.group(1)))
+        details["differences"] = diff_snapshots(expected, actual)
+        raise FaberError(
+            "RESTORE_FAILED",
+            f"The restored database would not have matched backup {backup_id} "
+            f"({'; '.join(details['differences'][:3])}); the transaction was rolled back and nothing was changed",
+            "details.differences lists what differed; restore from another backup, or investigate.",
+            details=details)
+    error = client.first_error(stderr)
+    hint = "Nothing was changed. details.stderr holds psql's and pg_restore's messages."
+    if "extension" in error:
+        hint += (" The backup needs the extensions it was taken with: a superuser must install a missing one "
+                 "(CREATE EXTENSION ... SCHEMA ...) first.")
+    elif re.search(r'role "[^"]+" does not exist', error):
+        hint += " The backup restores its owners and privileges: create the role it names first."
+    raise FaberError("RESTORE_FAILED", f"The restore of backup {backup_id} failed and was rolled back "
+                     f"(psql exit {psql_code}, pg_restore exit {restore_code}): {error}", hint, details=details)
+
+
+def _hide_snapshots(text: str) -> str:
+    return re.sub(r"(faber-db-(?:verify|snapshot)) \{.*\}", r"\1 <snapshot>", text)
+
+
+def _pipe_restore(restore_argv: list[str], psql_argv: list[str], env: dict[str, str], preamble: str,
+                  check: str) -> tuple[int, int, str, str]:
+    """psql reads, in order: the preamble, pg_restore's SQL, then the check (or, if pg_restore
+    failed, a statement that fails: a cut-off script must never commit). Returns (psql exit,
+    pg_restore exit, psql stderr, pg_restore stderr)."""
     try:
         producer = subprocess.Popen(restore_argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, env=env)
@@ -344,33 +282,247 @@ def restore(path: Path, target: PostgresTarget, progress: Progress | None) -> Da
         raise FaberError("RESTORE_FAILED", f"Cannot run pg_restore: {exc.strerror}",
                          "Install the PostgreSQL client tools; nothing was changed.") from None
     try:
-        consumer = subprocess.Popen(psql_argv, stdin=producer.stdout, stdout=subprocess.PIPE,
+        consumer = subprocess.Popen(psql_argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE, env=env)
     except OSError as exc:
         producer.kill()
         producer.wait()
         raise FaberError("RESTORE_FAILED", f"Cannot run psql: {exc.strerror}",
                          "Install the PostgreSQL client tools; nothing was changed.") from None
-    assert producer.stdout is not None
-    producer.stdout.close()  # psql owns the pipe now; pg_restore gets SIGPIPE if psql stops
-    try:
-        _, psql_err = consumer.communicate(timeout=PG_RESTORE_TIMEOUT)
-        _, restore_err = producer.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
+    errors = {"psql": _drain(consumer.stderr), "pg_restore": _drain(producer.stderr)}
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
         for proc in (consumer, producer):
-            proc.kill()
-            proc.wait()
+            with contextlib.suppress(OSError):
+                proc.kill()
+
+    watchdog = threading.Timer(PG_RESTORE_TIMEOUT, expire)
+    watchdog.start()
+    try:
+        assert producer.stdout is not None and consumer.stdin is not None
+        sink = consumer.stdin
+        try:
+            sink.write(preamble.encode("utf-8"))
+            while chunk := os.read(producer.stdout.fileno(), 1 << 16):
+                sink.write(chunk)
+            restore_code = producer.wait()
+            sink.write((check if restore_code == 0 else _ABORT).encode("utf-8"))
+            sink.close()
+        except BrokenPipeError:  # psql stopped at an error; it rolls back on its own
+            producer.kill()
+            restore_code = producer.wait()
+        with contextlib.suppress(BrokenPipeError):
+            sink.close()
+        psql_code = consumer.wait()
+    finally:
+        watchdog.cancel()
+        for proc in (consumer, producer):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if expired.is_set():
         raise FaberError("RESTORE_FAILED", f"The restore did not finish within {PG_RESTORE_TIMEOUT} s",
-                         "The transaction was rolled back; nothing was changed.") from None
-    if consumer.returncode != 0 or producer.returncode != 0:
-        raise FaberError(
-            "RESTORE_FAILED",
-            f"The restore failed (psql exit {consumer.returncode}, pg_restore exit {producer.returncode}); "
-            "the transaction was rolled back",
-            "Nothing was changed. Read the messages in details.",
-            details={"stderr": _stderr_tail(psql_err.decode("utf-8", "replace")
-                                            + restore_err.decode("utf-8", "replace"))},
-        )
-    say(progress, "verifying the restored data")
-    with PostgresDatabase(target) as db:
-        return db.snapshot()
+                         "The transaction was rolled back; nothing was changed.")
+    return psql_code, restore_code, errors["psql"].text(), errors["pg_restore"].text()
+
+
+_ABORT = "DO $faber$ BEGIN RAISE EXCEPTION 'faber-db: pg_restore failed; rolling back'; END $faber$;\n"
+
+
+class _Drained:
+    def __init__(self, stream: IO[bytes] | None) -> None:
+        self._chunks: list[bytes] = []
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: IO[bytes] | None) -> None:
+        if stream is not None:
+            self._chunks.append(stream.read())
+
+    def text(self) -> str:
+        self._thread.join(timeout=30)
+        return b"".join(self._chunks).decode("utf-8", "replace")
+
+
+def _drain(stream: IO[bytes] | None) -> _Drained:
+    """Collect a child's stderr in the background (a full pipe would stall it)."""
+    return _Drained(stream)
+
+
+def _preamble(declared: list[str], archived: list[str], create: dict[str, str],
+              extensions: dict[str, str] | None) -> str:
+    """The restore's first step (see the module docstring), as PL/pgSQL."""
+    def literal(value: object) -> str:
+        return quote_literal(json.dumps(value, sort_keys=True)) + "::jsonb"
+
+    members = {f"member_{catalog}": _MEMBER.format(f"pg_{catalog}", f"{alias}.oid") for catalog, alias in (
+        ("class", "c"), ("proc", "p"), ("type", "t"), ("collation", "l"), ("conversion", "v"), ("ts_config", "g"),
+        ("ts_dict", "y"), ("opfamily", "f"), ("operator", "p"))}
+    return _PREAMBLE.format(
+        lock_timeout=quote_literal(RESTORE_LOCK_TIMEOUT), declared=postgres_catalog.schemas_literal(declared),
+        archived=postgres_catalog.schemas_literal(archived), create=literal(create),
+        extensions="NULL::jsonb" if extensions is None else literal(extensions),
+        dependent_schema=_DEPENDENT_SCHEMA, **members)
+
+
+_MEMBER = ("NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{0}'::regclass AND e.objid = {1} "
+           "AND e.deptype = 'e')")
+
+# the schema an object lives in, for the objects a restore's drops can reach (others: NULL)
+_DEPENDENT_SCHEMA = """(CASE d.classid
+       WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = d.objid)
+       WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = d.objid)
+       WHEN 'pg_proc'::regclass THEN (SELECT pronamespace FROM pg_proc WHERE oid = d.objid)
+       WHEN 'pg_constraint'::regclass THEN (SELECT connamespace FROM pg_constraint WHERE oid = d.objid)
+       WHEN 'pg_operator'::regclass THEN (SELECT oprnamespace FROM pg_operator WHERE oid = d.objid)
+       WHEN 'pg_collation'::regclass THEN (SELECT collnamespace FROM pg_collation WHERE oid = d.objid)
+       WHEN 'pg_statistic_ext'::regclass THEN (SELECT stxnamespace FROM pg_statistic_ext WHERE oid = d.objid)
+       WHEN 'pg_opclass'::regclass THEN (SELECT opcnamespace FROM pg_opclass WHERE oid = d.objid)
+       WHEN 'pg_opfamily'::regclass THEN (SELECT opfnamespace FROM pg_opfamily WHERE oid = d.objid)
+       WHEN 'pg_ts_config'::regclass THEN (SELECT cfgnamespace FROM pg_ts_config WHERE oid = d.objid)
+       WHEN 'pg_ts_dict'::regclass THEN (SELECT dictnamespace FROM pg_ts_dict WHERE oid = d.objid)
+       WHEN 'pg_conversion'::regclass THEN (SELECT connamespace FROM pg_conversion WHERE oid = d.objid)
+       WHEN 'pg_attrdef'::regclass THEN (SELECT c.relnamespace FROM pg_attrdef x
+                                          JOIN pg_class c ON c.oid = x.adrelid WHERE x.oid = d.objid)
+       WHEN 'pg_rewrite'::regclass THEN (SELECT c.relnamespace FROM pg_rewrite x
+                                          JOIN pg_class c ON c.oid = x.ev_class WHERE x.oid = d.objid)
+       WHEN 'pg_trigger'::regclass THEN (SELECT c.relnamespace FROM pg_trigger x
+                                          JOIN pg_class c ON c.oid = x.tgrelid WHERE x.oid = d.objid)
+       WHEN 'pg_policy'::regclass THEN (SELECT c.relnamespace FROM pg_policy x
+                                         JOIN pg_class c ON c.oid = x.polrelid WHERE x.oid = d.objid)
+       WHEN 'pg_amop'::regclass THEN (SELECT f.opfnamespace FROM pg_amop x
+                                       JOIN pg_opfamily f ON f.oid = x.amopfamily WHERE x.oid = d.objid)
+       WHEN 'pg_amproc'::regclass THEN (SELECT f.opfnamespace FROM pg_amproc x
+                                         JOIN pg_opfamily f ON f.oid = x.amprocfamily WHERE x.oid = d.objid)
+     END)"""
+
+_PREAMBLE = """SET standard_conforming_strings = on;
+SET lock_timeout = {lock_timeout};
+SET client_min_messages = warning;
+DO $faber_prepare$
+DECLARE
+  faber_declared text[] := {declared};
+  faber_archived text[] := {archived};
+  faber_create jsonb := {create};
+  faber_extensions jsonb := {extensions};
+  faber_scope oid[];
+  faber_item record;
+  faber_text text;
+  faber_statements text[];
+BEGIN
+  -- the archive's schemas that are missing, with their owner (existing ones are left as they are)
+  FOR faber_item IN SELECT key, value FROM jsonb_each_text(faber_create) LOOP
+    EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', faber_item.key, faber_item.value);
+  END LOOP;
+  -- the extensions the backup was taken with (creating one needs the privilege to)
+  IF faber_extensions IS NOT NULL THEN
+    FOR faber_item IN SELECT key AS name, split_part(value, '@', 1) AS version,
+                             substr(value, strpos(value, '@') + 1) AS nsp FROM jsonb_each_text(faber_extensions) LOOP
+      IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = faber_item.name) THEN
+        EXECUTE format('CREATE EXTENSION %I WITH SCHEMA %I VERSION %L', faber_item.name, faber_item.nsp,
+                       faber_item.version);
+      END IF;
+    END LOOP;
+  END IF;
+  faber_scope := ARRAY(SELECT oid FROM pg_namespace WHERE nspname = ANY(faber_declared));
+  -- refuse (nothing changed) when objects outside the restored schemas depend on objects inside:
+  -- the drops below CASCADE and would take them along
+  SELECT string_agg(DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid), ', ') INTO faber_text
+    FROM pg_depend d
+    CROSS JOIN LATERAL pg_identify_object(d.refclassid, d.refobjid, 0) AS r
+   WHERE d.refobjid >= 16384 AND d.objid >= 16384 AND d.deptype IN ('n', 'a')
+     AND d.refclassid <> 'pg_namespace'::regclass AND d.classid <> 'pg_extension'::regclass
+     AND r.schema = ANY(faber_declared)
+     AND coalesce({dependent_schema} <> ALL(faber_scope), true)
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.deptype = 'e' AND ((e.classid = d.classid
+                     AND e.objid = d.objid) OR (e.classid = d.refclassid AND e.objid = d.refobjid)));
+  IF faber_text IS NOT NULL THEN
+    RAISE EXCEPTION 'faber-db: objects outside the restored schemas depend on them: %', faber_text
+      USING HINT = 'Drop or move them first, or restore by hand; nothing was changed.';
+  END IF;
+  -- default privileges of the restored schemas: revoked here, granted again at the archive's end,
+  -- so that the objects it creates get exactly the privileges they were dumped with
+  FOR faber_item IN SELECT pg_get_userbyid(d.defaclrole) AS owner, n.nspname, a.privilege_type,
+                           CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'
+                             WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' END AS kind,
+                           CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END
+                             AS grantee
+                      FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace
+                     CROSS JOIN LATERAL aclexplode(d.defaclacl) AS a
+                     WHERE d.defaclnamespace = ANY(faber_scope) AND d.defaclobjtype IN ('r', 'S', 'f', 'T') LOOP
+    EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I REVOKE %s ON %s FROM %s', faber_item.owner,
+                   faber_item.nspname, faber_item.privilege_type, faber_item.kind, faber_item.grantee);
+  END LOOP;
+  -- every object of the restored schemas that no extension owns (statements first: a CASCADE may
+  -- remove later ones, which IF EXISTS then skips; tables before sequences, which an identity
+  -- column holds on to)
+  SELECT coalesce(array_agg(q ORDER BY o), '{{}}') INTO faber_statements FROM (
+    SELECT format('DROP %s IF EXISTS %I.%I CASCADE', CASE c.relkind WHEN 'v' THEN 'VIEW'
+             WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE'
+             ELSE 'TABLE' END, n.nspname, c.relname) AS q, CASE c.relkind WHEN 'S' THEN 2 ELSE 1 END AS o
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relnamespace = ANY(faber_scope) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+       AND {member_class}
+    UNION ALL
+    SELECT format('DROP %s IF EXISTS %s CASCADE', CASE p.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'ROUTINE' END,
+             p.oid::regprocedure::text), 2
+      FROM pg_proc p WHERE p.pronamespace = ANY(faber_scope) AND {member_proc}
+    UNION ALL
+    SELECT format('DROP TYPE IF EXISTS %I.%I CASCADE', n.nspname, t.typname), 3
+      FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+     WHERE t.typnamespace = ANY(faber_scope) AND t.typtype IN ('e', 'd', 'r', 'c')
+       AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c') AND {member_type}
+    UNION ALL
+    SELECT format('DROP COLLATION IF EXISTS %I.%I CASCADE', n.nspname, l.collname), 4
+      FROM pg_collation l JOIN pg_namespace n ON n.oid = l.collnamespace
+     WHERE l.collnamespace = ANY(faber_scope) AND {member_collation}
+    UNION ALL
+    SELECT format('DROP CONVERSION IF EXISTS %I.%I CASCADE', n.nspname, v.conname), 4
+      FROM pg_conversion v JOIN pg_namespace n ON n.oid = v.connamespace
+     WHERE v.connamespace = ANY(faber_scope) AND {member_conversion}
+    UNION ALL
+    SELECT format('DROP TEXT SEARCH CONFIGURATION IF EXISTS %I.%I CASCADE', n.nspname, g.cfgname), 4
+      FROM pg_ts_config g JOIN pg_namespace n ON n.oid = g.cfgnamespace
+     WHERE g.cfgnamespace = ANY(faber_scope) AND {member_ts_config}
+    UNION ALL
+    SELECT format('DROP TEXT SEARCH DICTIONARY IF EXISTS %I.%I CASCADE', n.nspname, y.dictname), 5
+      FROM pg_ts_dict y JOIN pg_namespace n ON n.oid = y.dictnamespace
+     WHERE y.dictnamespace = ANY(faber_scope) AND {member_ts_dict}
+    UNION ALL
+    SELECT format('DROP OPERATOR FAMILY IF EXISTS %I.%I USING %I CASCADE', n.nspname, f.opfname, m.amname), 6
+      FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace JOIN pg_am m ON m.oid = f.opfmethod
+     WHERE f.opfnamespace = ANY(faber_scope) AND {member_opfamily}
+    UNION ALL
+    SELECT format('DROP OPERATOR IF EXISTS %s CASCADE', p.oid::regoperator::text), 7
+      FROM pg_operator p WHERE p.oprnamespace = ANY(faber_scope) AND {member_operator}
+  ) AS drops;
+  FOREACH faber_text IN ARRAY faber_statements LOOP
+    EXECUTE faber_text;
+  END LOOP;
+  -- nothing of the schemas may be left but what extensions own
+  SELECT string_agg(pg_describe_object(d.classid, d.objid, 0), ', ') INTO faber_text FROM pg_depend d
+   WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = ANY(faber_scope) AND d.deptype = 'n'
+     AND d.classid NOT IN ('pg_extension'::regclass, 'pg_default_acl'::regclass)
+     AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classid AND e.objid = d.objid
+                     AND e.deptype = 'e');
+  IF faber_text IS NOT NULL THEN
+    RAISE EXCEPTION 'faber-db cannot clear these objects before the restore: %', faber_text
+      USING HINT = 'Drop them by hand (nothing was changed), then restore again.';
+  END IF;
+  -- extensions installed since the backup in a restored schema, that this role may drop
+  IF faber_extensions IS NOT NULL THEN
+    FOR faber_item IN SELECT x.extname FROM pg_extension x WHERE x.extnamespace = ANY(faber_scope)
+                         AND NOT faber_extensions ? x.extname AND pg_has_role(x.extowner, 'USAGE') LOOP
+      EXECUTE format('DROP EXTENSION %I', faber_item.extname);
+    END LOOP;
+  END IF;
+  -- schemas the backup is responsible for but does not hold: created since
+  FOR faber_item IN SELECT nspname FROM pg_namespace WHERE nspname = ANY(faber_declared)
+                       AND NOT nspname = ANY(faber_archived) LOOP
+    EXECUTE format('DROP SCHEMA %I', faber_item.nspname);
+  END LOOP;
+END
+$faber_prepare$;
+"""

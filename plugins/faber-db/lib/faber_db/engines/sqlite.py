@@ -126,7 +126,8 @@ class SqliteDatabase:
                 catalog["constraint"][(table, key)] = f"on update {on_update} on delete {on_delete}"
         return catalog
 
-    def snapshot(self) -> DataSnapshot:
+    def snapshot(self, schemas: Sequence[str] = ()) -> DataSnapshot:
+        """(`schemas` names PostgreSQL schemas; a SQLite file has one.)"""
         return snapshot(self)
 
     def try_advisory_lock(self, key: int) -> bool:
@@ -385,10 +386,10 @@ class SqliteEngine:
 
     @staticmethod
     def backup(*, url: str, schema_dir: Path, dest: Path, progress: Progress | None, compression: int,
-               connection: object | None) -> TakenBackup:
+               connection: object | None, schemas: Sequence[str] = ()) -> TakenBackup:
         return backup(url, schema_dir, dest, progress)
 
     @staticmethod
-    def restore(*, archive: Path, url: str, schema_dir: Path, expected: DataSnapshot, schemas: list[str] | None,
+    def restore(*, archive: Path, url: str, schema_dir: Path, expected: DataSnapshot, schemas: Sequence[str],
                 backup_id: str, progress: Progress | None) -> DataSnapshot:
         return restore(archive, parse_sqlite_url(url, schema_dir).path, expected, backup_id, progress)
