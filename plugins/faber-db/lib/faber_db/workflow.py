@@ -109,7 +109,7 @@ def take_backup(target: Target, *, label: str, migrations: list[str], connection
         provider=target.provider, url=target.url, schema_dir=target.handler.schema_dir,
         backup_dir=backup_dir(target), environment=target.name, migrations=migrations, label=label,
         provider_name=config.backup.provider, progress=progress, compression=config.backup.compression,
-        connection=connection)
+        connection=connection, schemas=target.handler.database_schemas())
     path = backup_dir(target) / target.name / manifest.file
     try:
         shown = str(path.relative_to(target.loaded.project_root))

@@ -68,6 +68,7 @@ __all__ = [
     "load_manifest",
     "prune_backups",
     "restore_backup",
+    "schemas_of",
     "take_snapshot",
 ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from typing import Any
 
 from faber_db.commands.backup import BackupEntry, entry
 from faber_db.engines import database_identity
@@ -34,6 +35,8 @@ class RestoreDetails:
     restore_verified: bool = False
     safety_backup: BackupRef | None = None
     steps: list[Step] = field(default_factory=list)
+    # a failed restore: what the tools said (redacted stderr, differences found)
+    error_details: dict[str, Any] | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context, args: argparse.Namespace) -> Result:
-    from faber_db.backups import check_integrity, diff_snapshots, load_manifest, restore_backup, take_snapshot
+    from faber_db.backups import (
+        check_integrity,
+        diff_snapshots,
+        load_manifest,
+        restore_backup,
+        schemas_of,
+        take_snapshot,
+    )
 
     target = ctx.target(args.environment)
     steps = Steps()
@@ -62,7 +72,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
                         "restore", manifest.id, manifest.sha256)
     details = RestoreDetails(dry_run=args.dry_run, plan_id=plan_id, backup=entry(manifest), steps=steps.records)
     with steps.run("compare") as step, target.connect() as db:
-        current = take_snapshot(db)
+        current = take_snapshot(db, schemas_of(manifest))
         state = compute_state(target.handler.local_migrations(), target.handler.applied_migrations(db))
         details.differences = diff_snapshots(current, manifest.snapshot)
         step.message = f"{len(details.differences)} difference(s) between now and the backup"
@@ -89,6 +99,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
                                progress=progress)
                 step.message = "row counts, content checksums and schema match the backup's manifest"
         except FaberError as error:
+            details.error_details = error.details or None
             result = Result(status="failure", operation="restore", environment=target.name, message=error.message,
                             details=details, errors=[ErrorInfo(error.code, error.message, error.hint)],
                             suggested_fixes=[f"The state before this restore is backup {safety.id}: "

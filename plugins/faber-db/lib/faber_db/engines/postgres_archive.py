@@ -114,7 +114,7 @@ def backup(target: PostgresTarget, tmp: Path, progress: Progress | None, compres
                 code, stderr = dump.wait()
     if code != 0:
         raise FaberError("BACKUP_FAILED", f"pg_dump failed (exit {code}): {client.first_error(stderr)}",
-                         "Read pg_dump's message in details.stderr; check free space and the role's privileges.",
+                         "pg_dump's stderr is in the result's details; check free space and the role's privileges.",
                          details={"stderr": client.stderr_tail(stderr)})
     say(progress, "verifying the dump (pg_restore --list)")
     listing = client.run([tools.tool("pg_restore"), "--list", str(tmp)], client.pg_env(target), PG_TOOL_TIMEOUT)
@@ -210,8 +210,8 @@ def restore(archive: Path, target: PostgresTarget, expected: DataSnapshot, schem
     if listing.returncode != 0:
         raise FaberError("RESTORE_FAILED",
                          f"pg_restore cannot read backup {backup_id}: {client.first_error(listing.stderr)}",
-                         "Nothing was changed; restore from another backup (details.stderr has pg_restore's "
-                         "message).", details={"stderr": client.stderr_tail(listing.stderr)})
+                         "Nothing was changed; restore from another backup (pg_restore's stderr is in the "
+                         "result's details).", details={"stderr": client.stderr_tail(listing.stderr)})
     toc = client.read_toc(listing.stdout)
     owners = {entry[0]: entry[1] for entry in (e.schema_entry() for e in toc) if entry and entry[0] in declared}
     archived = [s for s in declared if s in owners or s == primary]
@@ -253,10 +253,10 @@ def _raise_restore_failure(backup_id: str, expected: DataSnapshot, psql_code: in
             "RESTORE_FAILED",
             f"The restored database would not have matched backup {backup_id} "
             f"({'; '.join(details['differences'][:3])}); the transaction was rolled back and nothing was changed",
-            "details.differences lists what differed; restore from another backup, or investigate.",
+            "The result's details list what differed; restore from another backup, or investigate.",
             details=details)
     error = client.first_error(stderr)
-    hint = "Nothing was changed. details.stderr holds psql's and pg_restore's messages."
+    hint = "Nothing was changed. The stderr of psql and pg_restore is in the result's details."
     if "extension" in error:
         hint += (" The backup needs the extensions it was taken with: a superuser must install a missing one "
                  "(CREATE EXTENSION ... SCHEMA ...) first.")

@@ -79,6 +79,10 @@ class MigrationHandler(Protocol):
 
     def summarize(self, sql: str) -> list[dict[str, str]]: ...
 
+    def database_schemas(self) -> list[str]:
+        """Database schemas the history manages besides the URL's own (what backups cover too)."""
+        ...
+
     def write_migration(self, name: str, up_sql: str, down_sql: str | None) -> Path: ...
 
     def deploy(self, *, database_url: str, timeout: float | None = None,
