@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from faber_db.backups import (
     BackupManifest,
@@ -31,7 +32,7 @@ from faber_db.backups import (
 from faber_db.engines import PostgresDatabase, SqliteDatabase, parse_postgres_url, postgres_tools
 from faber_db.engines import sqlite as sqlite_engine
 from faber_db.errors import FaberError
-from harness import FABER_PASSWORD, PostgresServer, unique_db_name
+from harness import FABER_PASSWORD, PostgresServer, traits, unique_db_name
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -593,3 +594,65 @@ def test_manifest_from_dict_is_inverse(tmp_path: Path, sqlite_db: tuple[Path, st
     _, url = sqlite_db
     manifest = create_backup(**backup_kwargs(url, tmp_path))
     assert BackupManifest.from_dict(json.loads(json.dumps(manifest.to_dict()))) == manifest
+
+
+# --- a realistic PostgreSQL database, restored as its non-superuser owner -----------------------
+
+
+@pytest.fixture
+def traits_db(pg_server: PostgresServer, traits_template_db: str) -> Iterator[tuple[str, str]]:
+    """A clone of the traits database (harness.traits) and the owner role's URL to it."""
+    name = traits.clone_traits(pg_server, traits_template_db)
+    try:
+        yield name, traits.owner_url(pg_server, name)
+    finally:
+        pg_server.drop_database(name)
+
+
+def changed_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
+@pytest.mark.postgres
+def test_pg_traits_database_is_owned_by_a_role_that_is_no_superuser(
+    pg_server: PostgresServer, traits_db: tuple[str, str]
+) -> None:
+    """The premise of the tests below: extensions in public made by the superuser, every other
+    object (and the database) the owner's, who has no superuser, CREATEDB or CREATEROLE."""
+    name, _ = traits_db
+    with pg_server.admin_connection(name) as conn:
+        assert conn.execute("SELECT rolsuper, rolcreatedb, rolcreaterole, rolbypassrls FROM pg_roles "
+                            "WHERE rolname = %s", [traits.OWNER]).fetchone() == (False, False, False, False)
+        assert conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
+                            [name]).fetchone() == (traits.OWNER,)
+        extensions = dict(conn.execute("SELECT extname, extnamespace::regnamespace::text || ' ' || "
+                                       "pg_get_userbyid(extowner) FROM pg_extension").fetchall())
+        assert {e: extensions[e] for e in traits.EXTENSIONS} == {e: "public postgres" for e in traits.EXTENSIONS}
+        owners = {r[0] for r in conn.execute(
+            "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'audit') AND NOT EXISTS "
+            "(SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')").fetchall()}
+        assert owners == {traits.OWNER}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("trait", sorted(traits.TRAIT_CHANGES))
+def test_pg_backup_change_restore_gives_back_every_trait_as_the_owner(
+    tmp_path: Path, pg_server: PostgresServer, traits_db: tuple[str, str], trait: str
+) -> None:
+    name, url = traits_db
+    before = traits.exact_state(pg_server, name)
+    manifest = create_backup(**backup_kwargs(url, tmp_path, "postgresql"), schemas=["audit", "billing"])
+    assert manifest.pg_schemas == ["public", "audit", "billing"]
+    assert {"User", "Post", "_prisma_migrations", 'audit."Event"'} <= set(manifest.snapshot.tables)
+    assert manifest.snapshot.extensions is not None and "pgcrypto" in manifest.snapshot.extensions
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(traits.TRAIT_CHANGES[trait])  # type: ignore[arg-type]
+    assert changed_keys(before, traits.exact_state(pg_server, name)), "the change changed nothing"
+    with PostgresDatabase(parse_postgres_url(url)) as db:
+        assert diff_snapshots(manifest.snapshot, take_snapshot(db, ["audit", "billing"]))
+
+    snap = restore_backup(manifest, url=url, schema_dir=tmp_path, backup_dir=tmp_path / "backups")
+    assert diff_snapshots(manifest.snapshot, snap) == []
+    assert changed_keys(before, traits.exact_state(pg_server, name)) == []
