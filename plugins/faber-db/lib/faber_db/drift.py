@@ -5,7 +5,8 @@ migrations' SQL into a throwaway database (SQLite: a temp file; PostgreSQL: a te
 same server, always dropped) through faber-db's own driver, then compare the two catalogs
 ourselves. It needs no shadow-database flags (which Prisma 7 and driver adapters treat differently),
 works the same for every Prisma version, costs no Node start (tens of ms instead of ~1 s), and names
-each differing table, column, index and constraint instead of printing a SQL script.
+each differing table, column, index, constraint, view, function, trigger or policy instead of
+printing a SQL script.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ HISTORY_TABLES = frozenset({"_prisma_migrations"})
 
 @dataclass
 class Difference:
-    object: str  # table / column / index / constraint / enum
+    object: str  # table / column / index / constraint / enum / view / function / trigger / policy / ...
     table: str
     name: str
     change: str  # "only in the database" / "missing from the database" / "differs"
