@@ -120,8 +120,6 @@ class Engine(Protocol):
     name: str
     backup_suffix: str
 
-    def quote_ident(self, name: str) -> str: ...
-
     def open(self, url: str, *, schema_dir: Path, create: bool = False,
              connect_timeout: float = 5.0) -> Database: ...
 

@@ -261,10 +261,6 @@ class PostgresEngine:
     backup_suffix = ".dump"
 
     @staticmethod
-    def quote_ident(name: str) -> str:
-        return quote_ident(name)
-
-    @staticmethod
     def open(url: str, *, schema_dir: Path, create: bool = False, connect_timeout: float = 5.0
              ) -> PostgresDatabase:
         return PostgresDatabase(parse_postgres_url(url, connect_timeout))

@@ -74,6 +74,7 @@ PG_TOOL_TIMEOUT = 120
 # the preamble's drops wait at most this long for another session's locks, then fail
 RESTORE_LOCK_TIMEOUT = "60s"
 _SETVAL = re.compile(r"^SELECT pg_catalog\.setval\('((?:[^']|'')*)', (-?\d+), (true|false)\);$", re.M)
+_QUALIFIED = re.compile(r'^(?:"((?:[^"]|"")*)"|([^."]+))\.(?:"((?:[^"]|"")*)"|([^."]+))$')
 
 
 def backup(target: PostgresTarget, tmp: Path, progress: Progress | None, compression: int,
@@ -141,7 +142,7 @@ def _archive_sequences(tools: client.PgTools, archive: Path, toc: list[client.To
                        keys: dict[tuple[str, str], str]) -> dict[str, str]:
     """Each sequence's "last_value:is_called" as the archive will set it."""
     entries = [entry.line for entry in toc if entry.is_("SEQUENCE", "SET")]
-    if not entries:
+    if not entries and not keys:
         return {}
     with tempfile.TemporaryDirectory(prefix="faber-toc-") as folder:
         use_list = Path(folder) / "sequences.list"
@@ -153,39 +154,26 @@ def _archive_sequences(tools: client.PgTools, archive: Path, toc: list[client.To
                          "Retry the backup; check the disk.", details={"stderr": client.stderr_tail(out.stderr)})
     states: dict[str, str] = {}
     for literal, value, called in _SETVAL.findall(out.stdout):
-        schema, name = split_qualified(literal.replace("''", "'"))
-        states[keys.get((schema, name), f"{schema}.{name}")] = f"{value}:{called}"
+        qualified = _split_qualified(literal.replace("''", "'"))
+        if qualified not in keys:
+            raise FaberError("BACKUP_FAILED", f"The dump sets a sequence the database does not list ({literal})",
+                             "Retry the backup.")
+        states[keys[qualified]] = f"{value}:{called}"
+    if len(states) != len(keys):
+        raise FaberError("BACKUP_FAILED", f"The dump sets {len(states)} sequences, the database has {len(keys)}",
+                         "Retry the backup; if it persists, check the role's privileges on the sequences.",
+                         details={"live_sequences": sorted(keys.values()), "dumped": sorted(states)})
     return states
 
 
-def split_qualified(text: str) -> tuple[str, str]:
-    """`public."User_id_seq"` -> ("public", "User_id_seq"): a name as pg_dump writes one."""
-    parts: list[str] = []
-    i = 0
-    while i < len(text):
-        if text[i] == '"':
-            j, name = i + 1, []
-            while j < len(text):
-                if text[j] == '"' and text[j + 1:j + 2] == '"':
-                    name.append('"')
-                    j += 2
-                elif text[j] == '"':
-                    break
-                else:
-                    name.append(text[j])
-                    j += 1
-            parts.append("".join(name))
-            i = j + 1
-        else:
-            j = text.find(".", i)
-            j = len(text) if j < 0 else j
-            parts.append(text[i:j])
-            i = j
-        if i < len(text) and text[i] == ".":
-            i += 1
-    if len(parts) != 2:
-        return "", text
-    return parts[0], parts[1]
+def _split_qualified(text: str) -> tuple[str, str] | None:
+    """`public."User_id_seq"` -> ("public", "User_id_seq"): a qualified name as pg_dump writes one."""
+    match = _QUALIFIED.match(text)
+    if match is None:
+        return None
+    schema = match[2] if match[1] is None else match[1].replace('""', '"')
+    name = match[4] if match[3] is None else match[3].replace('""', '"')
+    return schema, name
 
 
 def restore(archive: Path, target: PostgresTarget, expected: DataSnapshot, schemas: Sequence[str],

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from faber_db.engines.model import DataSnapshot, Queryable, quote_literal
+from faber_db.engines.model import DataSnapshot, Queryable, quote_ident, quote_literal
 
 SNAPSHOT_FORMAT = "pg-catalog-v2"
 
@@ -234,7 +234,7 @@ _SEQUENCE_STATE = "SELECT {index}, last_value::text || ':' || is_called::text FR
 
 
 def _qualified(schema: str, name: str) -> str:
-    return '"' + schema.replace('"', '""') + '"."' + name.replace('"', '""') + '"'
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
 def snapshot(db: Queryable, schemas: Sequence[str], primary: str, *, read_sequences: bool = True) -> DataSnapshot:
@@ -287,6 +287,7 @@ DECLARE
   faber_seqs jsonb := '{{}}';
   faber_actual jsonb;
 BEGIN
+  SET LOCAL client_min_messages = warning;  -- the WARNING below is how the result gets out
   {pins}
   FOR faber_r IN {tables_sql(schemas, primary)} LOOP
     EXECUTE format('SELECT count(*), coalesce(sum(hashtextextended((faber_row.*)::text, 0)), 0) '

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from faber_db.engines.model import Queryable
+from faber_db.engines.model import Queryable, quote_ident
 from faber_db.engines.postgres import PostgresTarget
 from faber_db.errors import FaberError
 from faber_db.redact import redact, register_secret
@@ -112,8 +112,8 @@ def first_error(stderr: str) -> str:
 
 
 def pg_pattern(schema: str) -> str:
-    # pg_dump -n takes a pattern: quote it so the name is taken literally.
-    return '"' + schema.replace('"', '""') + '"'
+    """A `pg_dump -n` pattern that matches exactly `schema` (quoted: no wildcards, case kept)."""
+    return quote_ident(schema)
 
 
 @dataclass(frozen=True)

@@ -349,10 +349,6 @@ class SqliteEngine:
     backup_suffix = ".sqlite"
 
     @staticmethod
-    def quote_ident(name: str) -> str:
-        return quote_ident(name)
-
-    @staticmethod
     def open(url: str, *, schema_dir: Path, create: bool = False, connect_timeout: float = 5.0) -> SqliteDatabase:
         return SqliteDatabase(parse_sqlite_url(url, schema_dir).path, create=create, busy_timeout=connect_timeout)
 
