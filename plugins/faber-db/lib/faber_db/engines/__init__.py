@@ -29,7 +29,6 @@ from faber_db.engines.postgres import (
     PostgresTarget,
     create_temp_database,
     drop_database_quietly,
-    maintenance_target,
     parse_postgres_url,
 )
 from faber_db.engines.sqlite import SqliteDatabase, SqliteEngine, SqliteTarget, parse_sqlite_url
@@ -51,7 +50,6 @@ __all__ = [
     "diff_snapshots",
     "drop_database_quietly",
     "engine",
-    "maintenance_target",
     "open_database",
     "parse_postgres_url",
     "parse_sqlite_url",
