@@ -45,6 +45,8 @@ PIN_SETTINGS = (
     "SET LOCAL lc_monetary = 'C'",
     # A forced policy would hide rows from the owner: fail as pg_dump does, rather than miscount.
     "SET LOCAL row_security = off",
+    # A role's statement_timeout guards the application's queries; a checksum pass must finish.
+    "SET LOCAL statement_timeout = 0",
     "SELECT set_config('search_path', '', true)",
 )
 
