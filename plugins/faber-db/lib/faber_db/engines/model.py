@@ -40,8 +40,10 @@ def say(progress: Progress | None, message: str) -> None:
 @dataclass
 class DataSnapshot:
     """What a database held at one moment: per-table row counts and content checksums, and a hash
-    of its catalog. The history table is included like any table (under its own name); use
-    `data_tables` / `migrations_table` to tell the migration history from user data."""
+    of its catalog. Tables are keyed by name; on PostgreSQL a table outside the URL's schema by its
+    qualified, quoted name (`audit."Event"`). The history table is included like any table (under
+    its own name); use `data_tables` / `migrations_table` to tell the migration history from user
+    data."""
 
     tables: dict[str, int] = field(default_factory=dict)
     checksums: dict[str, str] = field(default_factory=dict)
