@@ -21,6 +21,7 @@ from harness import (
     find_bin_dir,
     make_project,
     pg_template,
+    traits,
 )
 from lifecycle import Lifecycle, created_databases, make_lifecycle
 
@@ -155,3 +156,25 @@ def pg_lifecycle(pg_project: PrismaProject, pg_server: PostgresServer, tmp_path:
     finally:
         for name in created_databases(life):
             pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def traits_template_db(pg_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory,
+                       kit_node_modules: Path) -> str:
+    """The realistic database of harness.traits (extensions in public, several schemas, enums,
+    functions, triggers, views, policies, grants; rows), built once with real Prisma as its
+    non-superuser owner and sealed as a template."""
+    return traits.traits_template(pg_server, tmp_path_factory.mktemp("traits"), kit_node_modules)
+
+
+@pytest.fixture
+def traits_project(tmp_path: Path, kit_node_modules: Path, pg_server: PostgresServer,
+                   traits_template_db: str) -> Iterator[PrismaProject]:
+    """The traits project in tmp_path/app on a clone of the traits database of its own (dropped
+    afterwards); database_url connects as the owner role."""
+    project = traits.traits_project(tmp_path / "app", kit_node_modules)
+    dbname = traits.clone_traits(pg_server, traits_template_db)
+    try:
+        yield traits.attach_traits(project, pg_server, dbname)
+    finally:
+        pg_server.drop_database(dbname)

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
-from faber_db import backups
 from faber_db.backups import (
     BackupManifest,
     DataSnapshot,
@@ -29,9 +29,10 @@ from faber_db.backups import (
     restore_backup,
     take_snapshot,
 )
-from faber_db.database import PostgresDatabase, SqliteDatabase, parse_postgres_url
+from faber_db.engines import PostgresDatabase, SqliteDatabase, parse_postgres_url, postgres_tools
+from faber_db.engines import sqlite as sqlite_engine
 from faber_db.errors import FaberError
-from harness import FABER_PASSWORD, PostgresServer, unique_db_name
+from harness import FABER_PASSWORD, PostgresServer, traits, unique_db_name
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -238,7 +239,7 @@ def test_verification_mismatch_fails_and_removes_partial_files(
     tmp_path: Path, sqlite_db: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, url = sqlite_db
-    real = backups._sqlite_snapshot
+    real = sqlite_engine.snapshot
     calls = {"n": 0}
 
     def skewed(db: Any) -> DataSnapshot:
@@ -248,7 +249,7 @@ def test_verification_mismatch_fails_and_removes_partial_files(
             snap.tables["User"] += 1
         return snap
 
-    monkeypatch.setattr(backups, "_sqlite_snapshot", skewed)
+    monkeypatch.setattr(sqlite_engine, "snapshot", skewed)
     with pytest.raises(FaberError) as err:
         create_backup(**backup_kwargs(url, tmp_path))
     assert err.value.code == "BACKUP_FAILED"
@@ -315,7 +316,7 @@ def test_interrupted_restore_before_swap_leaves_database_old(
         assert tmp.is_file()  # the full restored copy exists, verified
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(backups, "_swap_into_place", boom)
+    monkeypatch.setattr(sqlite_engine, "swap_into_place", boom)
     with pytest.raises(FaberError) as err:
         restore_backup(manifest, url=url, schema_dir=tmp_path, backup_dir=tmp_path / "backups")
     assert err.value.code == "RESTORE_FAILED"
@@ -508,7 +509,7 @@ def test_pg_wrong_password_fails_without_leaking(tmp_path: Path, pg_server: Post
 def test_pg_dump_failure_is_backup_failed(tmp_path: Path, pg_db: tuple[str, str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     _, url = pg_db
-    real = backups._find_pg_tools
+    real = postgres_tools.find_pg_tools
 
     def broken(major: int, needed: tuple[str, ...]) -> Any:
         tools = real(major, needed)
@@ -518,9 +519,9 @@ def test_pg_dump_failure_is_backup_failed(tmp_path: Path, pg_db: tuple[str, str]
             script = fake / n
             script.write_text("#!/bin/sh\necho 'pg_dump: error: disk full' >&2\nexit 1\n")
             script.chmod(0o755)
-        return backups._PgTools(fake, tools.major, tools.version)
+        return postgres_tools.PgTools(fake, tools.major, tools.version)
 
-    monkeypatch.setattr(backups, "_find_pg_tools", broken)
+    monkeypatch.setattr(postgres_tools, "find_pg_tools", broken)
     with pytest.raises(FaberError) as err:
         create_backup(**backup_kwargs(url, tmp_path, "postgresql"))
     assert err.value.code == "BACKUP_FAILED" and "disk full" in str(err.value.details["stderr"])
@@ -589,7 +590,94 @@ def test_pg_non_public_schema(tmp_path: Path, pg_server: PostgresServer, pg_db: 
     assert err.value.code == "RESTORE_FAILED"
 
 
+@pytest.mark.postgres
+def test_pg_backup_written_by_an_earlier_faber_db_still_restores(
+    tmp_path: Path, pg_server: PostgresServer, pg_db: tuple[str, str]
+) -> None:
+    """Its manifest has one schema, no sequences or extensions, and a schema hash of another
+    format: the restore compares what it records (rows, checksums) and gives the data back."""
+    name, url = pg_db
+    before = pg_contents(pg_server, name)
+    manifest = create_backup(**backup_kwargs(url, tmp_path, "postgresql"))
+    path = tmp_path / "backups" / "production" / f"{manifest.id}.json"
+    data = json.loads(path.read_text())
+    data.pop("pg_schemas")
+    data["snapshot"] = {"tables": data["snapshot"]["tables"], "checksums": data["snapshot"]["checksums"],
+                        "schema_hash": "pg-rowhash-sum-v1:" + "0" * 64}
+    path.write_text(json.dumps(data))
+    old = load_manifest(tmp_path / "backups", "production", manifest.id)
+    assert old.pg_schemas is None and old.snapshot.sequences is None
+
+    with pg_server.connect(name) as conn:
+        conn.execute(PG_CHANGE)  # type: ignore[arg-type]
+    snap = restore_backup(old, url=url, schema_dir=tmp_path, backup_dir=tmp_path / "backups")
+    assert snap.tables == old.snapshot.tables and snap.checksums == old.snapshot.checksums
+    assert pg_contents(pg_server, name) == before
+
+
 def test_manifest_from_dict_is_inverse(tmp_path: Path, sqlite_db: tuple[Path, str]) -> None:
     _, url = sqlite_db
     manifest = create_backup(**backup_kwargs(url, tmp_path))
     assert BackupManifest.from_dict(json.loads(json.dumps(manifest.to_dict()))) == manifest
+
+
+# --- a realistic PostgreSQL database, restored as its non-superuser owner -----------------------
+
+
+@pytest.fixture
+def traits_db(pg_server: PostgresServer, traits_template_db: str) -> Iterator[tuple[str, str]]:
+    """A clone of the traits database (harness.traits) and the owner role's URL to it."""
+    name = traits.clone_traits(pg_server, traits_template_db)
+    try:
+        yield name, traits.owner_url(pg_server, name)
+    finally:
+        pg_server.drop_database(name)
+
+
+def changed_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
+@pytest.mark.postgres
+def test_pg_traits_database_is_owned_by_a_role_that_is_no_superuser(
+    pg_server: PostgresServer, traits_db: tuple[str, str]
+) -> None:
+    """The premise of the tests below: extensions in public made by the superuser, every other
+    object (and the database) the owner's, who has no superuser, CREATEDB or CREATEROLE."""
+    name, _ = traits_db
+    with pg_server.admin_connection(name) as conn:
+        assert conn.execute("SELECT rolsuper, rolcreatedb, rolcreaterole, rolbypassrls FROM pg_roles "
+                            "WHERE rolname = %s", [traits.OWNER]).fetchone() == (False, False, False, False)
+        assert conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
+                            [name]).fetchone() == (traits.OWNER,)
+        extensions = dict(conn.execute("SELECT extname, extnamespace::regnamespace::text || ' ' || "
+                                       "pg_get_userbyid(extowner) FROM pg_extension").fetchall())
+        assert {e: extensions[e] for e in traits.EXTENSIONS} == {e: "public postgres" for e in traits.EXTENSIONS}
+        owners = {r[0] for r in conn.execute(
+            "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname IN ('public', 'audit') AND NOT EXISTS "
+            "(SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')").fetchall()}
+        assert owners == {traits.OWNER}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("trait", sorted(traits.TRAIT_CHANGES))
+def test_pg_backup_change_restore_gives_back_every_trait_as_the_owner(
+    tmp_path: Path, pg_server: PostgresServer, traits_db: tuple[str, str], trait: str
+) -> None:
+    name, url = traits_db
+    before = traits.exact_state(pg_server, name)
+    manifest = create_backup(**backup_kwargs(url, tmp_path, "postgresql"), schemas=["audit", "billing"])
+    assert manifest.pg_schemas == ["public", "audit", "billing"]
+    assert {"User", "Post", "_prisma_migrations", 'audit."Event"'} <= set(manifest.snapshot.tables)
+    assert manifest.snapshot.extensions is not None and "pgcrypto" in manifest.snapshot.extensions
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(traits.TRAIT_CHANGES[trait])  # type: ignore[arg-type]
+    assert changed_keys(before, traits.exact_state(pg_server, name)), "the change changed nothing"
+    with PostgresDatabase(parse_postgres_url(url)) as db:
+        assert diff_snapshots(manifest.snapshot, take_snapshot(db, ["audit", "billing"]))
+
+    snap = restore_backup(manifest, url=url, schema_dir=tmp_path, backup_dir=tmp_path / "backups")
+    assert diff_snapshots(manifest.snapshot, snap) == []
+    assert changed_keys(before, traits.exact_state(pg_server, name)) == []

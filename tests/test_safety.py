@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from faber_db.config import SafetyConfig
-from faber_db.database import SqliteDatabase
+from faber_db.engines import SqliteDatabase
 from faber_db.results import Finding
 from faber_db.safety import (
     DESTRUCTIVE_KINDS,

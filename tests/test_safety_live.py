@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from faber import run_faber
 from faber_db.config import SafetyConfig
-from faber_db.database import PostgresDatabase, SqliteDatabase, parse_postgres_url
+from faber_db.engines import PostgresDatabase, SqliteDatabase, parse_postgres_url
 from faber_db.results import Finding
 from faber_db.safety import analyze_migrations, analyze_sql, count_rows, evaluate
 from faber_db.safety.model import CountError

@@ -1,17 +1,22 @@
 """A migration that fails midway in a protected environment (production, --approve and
 --allow-destructive): faber-db restores the verified backup, and the database is exactly what it
-was: every table's rows, the schema, the sequences and _prisma_migrations."""
+was: every table's rows, the schema, the sequences and _prisma_migrations.
+
+On the realistic PostgreSQL database of harness.traits, connected as its non-superuser owner, one
+deploy per trait: a migration that changes that trait applies, the next one fails. Each runs
+FABER_FAULT_TRIALS / 4 times (at least once; CI's default 4 gives one trial per trait)."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 
 import pytest
-from harness import PrismaProject
+from harness import PostgresServer, PrismaProject, traits
 
 from .conftest import PROVIDERS
-from .helpers import approve_args, errcode, faber, history, init_faber, seed, snapshot
+from .helpers import approve_args, errcode, faber, history, init_faber, seed, snapshot, unfinished_names
 
 
 @dataclass(frozen=True)
@@ -147,3 +152,41 @@ def test_failing_migration_in_production_is_restored_exactly(project: PrismaProj
     code, status, _ = faber(project, env, "status", "production")
     assert status["details"]["pending"] == names and status["details"]["failed"] == [], status
     assert status["details"]["applied"] == ["20240101000000_init"]
+
+
+TRAIT_TRIALS = max(1, int(os.environ.get("FABER_FAULT_TRIALS", "4")) // 4)
+# fails on its second statement, after the first has changed the table
+FAILING = ('ALTER TABLE "public"."User" ADD COLUMN "broken" INTEGER;\n'
+           'UPDATE "public"."User" SET "broken" = 1 / ("id" - "id") WHERE "id" > 0;\n')
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("trial", range(TRAIT_TRIALS))
+@pytest.mark.parametrize("trait", sorted(traits.TRAIT_CHANGES))
+def test_failing_migration_on_a_realistic_database_is_restored_as_it_was(
+    traits_project: PrismaProject, pg_server: PostgresServer, trait: str, trial: int
+) -> None:
+    project = traits_project
+    assert project.database_name is not None
+    env = init_faber(project)
+    names = [f"20250101000000_{trait}", "20250102000000_fails"]
+    project.add_migration(names[0], traits.TRAIT_CHANGES[trait])
+    project.add_migration(names[1], FAILING)
+    before = traits.exact_state(pg_server, project.database_name)
+
+    code, result, stderr = faber(project, env, "migrate", "production", *approve_args(project, env),
+                                 "--allow-destructive")
+
+    shown = json.dumps(result, indent=1) + "\n" + stderr[-3000:]
+    assert code == 1 and errcode(result) == "MIGRATION_FAILED", shown
+    details = result["details"]
+    assert details["failed_migration"] == names[1], shown
+    assert details["ran_before_failure"] == [names[0]], shown
+    assert details["restored"] is True and details["restore_verified"] is True, shown
+    assert next(s for s in details["steps"] if s["name"] == "automatic_restore")["status"] == "ok", shown
+
+    after = traits.exact_state(pg_server, project.database_name)
+    assert sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)) == [], shown
+    assert unfinished_names(project) == [], "a failed history row was left behind"
+    code, status, _ = faber(project, env, "status", "production")
+    assert status["details"]["pending"] == names and status["details"]["failed"] == [], status

@@ -9,7 +9,9 @@ Layout (one module per concern):
   output      rendering results (JSON / text) and progress on stderr
   redact      the one place secrets are scrubbed from anything printed or logged
   handlers    migration-tool handlers; prisma is the only code that knows Prisma
-  database    reading a database directly (SQLite, PostgreSQL)
+  engines     the databases themselves (SQLite, PostgreSQL): the only code that knows them
+  backups     verified backups and restores: store, retention, verification (over engines)
+  files       atomic file writes
   migrations  the local migrations folder
 """
 

@@ -213,7 +213,7 @@ def effective_protection(run: Run) -> tuple[bool, str | None]:
 
 
 def _identity(provider: str, url: str, schema_dir: Any) -> str:
-    from faber_db.database import database_identity
+    from faber_db.engines import database_identity
 
     return database_identity(provider, url, schema_dir)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from faber_db.errors import FaberError
-from faber_db.files import write_text_atomic
+from faber_db.files import write_atomic
 
 SETTINGS = Path(".claude/settings.json")
 
@@ -40,7 +40,7 @@ def write_claude_settings(project_root: Path) -> tuple[Path, list[str]]:
     path = project_root / SETTINGS
     data, added = merged_settings(project_root)
     if added:
-        write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+        write_atomic(path, json.dumps(data, indent=2) + "\n")
     return path, added
 
 

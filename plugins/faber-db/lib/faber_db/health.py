@@ -13,7 +13,7 @@ from faber_db.errors import FaberError
 from faber_db.planning import MigrationState
 
 if TYPE_CHECKING:
-    from faber_db.database import Database
+    from faber_db.engines import Database
     from faber_db.runtime import Target
 
 CheckStatus = Literal["pass", "warn", "fail", "skipped"]
@@ -89,29 +89,16 @@ def check_schema(target: Target, db: Database, state: MigrationState) -> Check:
 
 
 def check_performance(db: Database) -> Check:
-    """Size; on PostgreSQL also connections, long transactions and blocked locks."""
+    """Size; where the server knows them, also connections, long transactions and blocked locks."""
     start = time.monotonic()
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = dict(db.health_figures())
     problems: list[str] = []
-    if db.provider == "sqlite":
-        path = getattr(db, "path", None)
-        data["size_bytes"] = path.stat().st_size if path is not None and path.exists() else 0
-    else:
-        data["size_bytes"] = int(db.query("SELECT pg_database_size(current_database())")[0][0])
-        data["connections"] = int(db.query(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")[0][0])
-        data["long_transactions"] = int(db.query(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND xact_start IS NOT NULL "
-            "AND now() - xact_start > interval '5 minutes' AND pid <> pg_backend_pid()")[0][0])
-        data["blocked_locks"] = int(db.query("SELECT count(*) FROM pg_locks WHERE NOT granted")[0][0])
-        max_connections = int(db.query("SHOW max_connections")[0][0])
-        data["max_connections"] = max_connections
-        if data["long_transactions"]:
-            problems.append(f"{data['long_transactions']} transaction(s) open for over 5 minutes")
-        if data["blocked_locks"]:
-            problems.append(f"{data['blocked_locks']} lock request(s) waiting")
-        if data["connections"] > 0.9 * max_connections:
-            problems.append(f"{data['connections']} of {max_connections} connections in use")
+    if data.get("long_transactions"):
+        problems.append(f"{data['long_transactions']} transaction(s) open for over 5 minutes")
+    if data.get("blocked_locks"):
+        problems.append(f"{data['blocked_locks']} lock request(s) waiting")
+    if "connections" in data and data["connections"] > 0.9 * data["max_connections"]:
+        problems.append(f"{data['connections']} of {data['max_connections']} connections in use")
     message = _size(data["size_bytes"]) + (f", {data['connections']} connection(s)" if "connections" in data else "")
     if problems:
         return Check("performance", "warn", "; ".join(problems), _ms(start), data)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from faber_db.errors import FaberError
 
 if TYPE_CHECKING:
-    from faber_db.database import Database
+    from faber_db.engines import Database
 
 LOCK_DIR = Path(".fractary/plugins/faber-db/locks")
 
@@ -80,9 +80,9 @@ def take_advisory_lock(db: Database, environment: str) -> bool:
     """PostgreSQL: a session advisory lock of faber-db's own on the target database, held until the
     session ends, so a deploy from another machine (another file lock) is refused. Returns whether a
     lock was taken (False where the database has none: SQLite)."""
-    if db.provider != "postgresql":
+    if not db.advisory_locks:
         return False
-    if not db.query("SELECT pg_try_advisory_lock(?)", (_advisory_key(environment),))[0][0]:
+    if not db.try_advisory_lock(_advisory_key(environment)):
         raise FaberError("DEPLOY_IN_PROGRESS",
                          f"Another faber-db process holds {environment}'s database lock (maybe on another machine)",
                          "Wait for it to finish, then run again.")

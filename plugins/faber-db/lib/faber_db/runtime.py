@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from faber_db.config import EnvironmentConfig, LoadedConfig, database_url, find_project_root, load_config
 
 if TYPE_CHECKING:
-    from faber_db.database import Database
+    from faber_db.engines import Database
     from faber_db.handlers.base import MigrationHandler
 
 
@@ -28,7 +28,7 @@ class Target:
         return self.loaded.config.database.provider
 
     def connect(self, *, create: bool = False, timeout: float = 5.0) -> Database:
-        from faber_db.database import open_database
+        from faber_db.engines import open_database
 
         return open_database(self.provider, self.url, schema_dir=self.handler.schema_dir,
                              create=create, connect_timeout=timeout)

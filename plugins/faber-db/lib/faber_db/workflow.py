@@ -36,7 +36,7 @@ from faber_db.results import ErrorInfo, Result, Timer
 
 if TYPE_CHECKING:
     from faber_db.backups import BackupManifest
-    from faber_db.database import Database
+    from faber_db.engines import Database
     from faber_db.plans import Plan
     from faber_db.runtime import Context, Target
 
@@ -128,6 +128,8 @@ class Run:
     applying: bool = False
     restored: bool = False
     restore_verified: bool = False
+    # a failed automatic restore: the error's code, message and the tools' redacted stderr
+    restore_error: dict[str, Any] | None = None
     journal: dict[str, Any] | None = None
 
     @property
@@ -367,7 +369,7 @@ def take_backup(target: Target, *, label: str | None, migrations: list[str], con
         provider=target.provider, url=target.url, schema_dir=target.handler.schema_dir,
         backup_dir=backup_dir(target), environment=target.name, migrations=migrations, label=label,
         provider_name=config.backup.provider, progress=progress, compression=config.backup.compression,
-        connection=connection)
+        connection=connection, schemas=target.handler.database_schemas())
     path = backup_dir(target) / target.name / manifest.file
     try:
         shown = str(path.relative_to(target.loaded.project_root))
@@ -470,9 +472,7 @@ def _recover(operation: GuardedOperation, run: Run) -> None:
                 except FaberError as exc:
                     step.status, step.message = "failed", f"attempt {attempt}: {exc.message}"
                     run.warnings.append(f"Automatic restore attempt {attempt} failed: {exc.message}")
-                    stderr = exc.details.get("stderr")
-                    if isinstance(stderr, str) and stderr:
-                        run.warnings.append(f"restore output: {stderr[-500:]}")
+                    run.restore_error = {"code": exc.code, "message": exc.message, **exc.details}
                     continue
                 run.restored = run.restore_verified = True
                 step.message = (f"restored {run.backup.id}; row counts, content checksums and schema match the "

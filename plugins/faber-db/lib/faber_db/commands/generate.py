@@ -164,7 +164,7 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
         shadow_url = os.environ[target.env.shadow_url_env]
         register_url(shadow_url, target.env.shadow_url_env)
         return diff_schema(database_url=target.url, shadow_url=shadow_url)
-    from faber_db.database import create_temp_database, drop_database_quietly
+    from faber_db.engines import create_temp_database, drop_database_quietly
     from faber_db.redact import register_url
 
     created: list[str] = []  # one shadow per diff: Prisma wipes a shadow when a diff starts

@@ -18,6 +18,7 @@ from faber_db.config import (
     parse_config_bytes,
 )
 from faber_db.errors import FaberError
+from faber_db.files import write_atomic
 from faber_db.handlers.prisma import detect_project
 from faber_db.results import InitDetails, Result
 from faber_db.runtime import Context
@@ -77,9 +78,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     text = HEADER + tomli_w.dumps(config_to_toml_dict(config))
     parse_config_bytes(text.encode(), ".toml", _rel(path, root))  # what we write must load back
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, text)
     gitignore = root / CONFIG_DIR / ".gitignore"
     if path.parent == root / CONFIG_DIR and not gitignore.exists():
         gitignore.write_text(GITIGNORE, "utf-8")

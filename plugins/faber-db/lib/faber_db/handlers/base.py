@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from faber_db.database import Database
+from faber_db.engines import Database
 from faber_db.errors import FaberError
 
 if TYPE_CHECKING:
@@ -78,6 +78,10 @@ class MigrationHandler(Protocol):
                     while_reverse_runs: Callable[[], None] | None = None) -> SchemaDiff: ...
 
     def summarize(self, sql: str) -> list[dict[str, str]]: ...
+
+    def database_schemas(self) -> list[str]:
+        """Database schemas the history manages besides the URL's own (what backups cover too)."""
+        ...
 
     def write_migration(self, name: str, up_sql: str, down_sql: str | None) -> Path: ...
 

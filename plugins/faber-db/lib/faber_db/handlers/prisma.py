@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import subprocess
 
     from faber_db.config import LoadedConfig
-    from faber_db.database import Database
+    from faber_db.engines import Database
 
 class _LazyPattern:
     """A regex compiled on first use: `faber-db status` never needs most of them."""
@@ -70,6 +70,7 @@ PRISMA_ERROR_CODES: dict[str, str] = {
 _DATASOURCE = _LazyPattern(r"datasource\s+\w+\s*\{(?P<body>[^}]*)\}", re.S)
 _PROVIDER = _LazyPattern(r"^\s*provider\s*=\s*\"(?P<p>[^\"]+)\"", re.M)
 _ENV_URL = _LazyPattern(r"^\s*(?:url|directUrl|shadowDatabaseUrl)\s*=\s*env\(\s*\"(?P<v>[^\"]+)\"\s*\)", re.M)
+_SCHEMAS = _LazyPattern(r"^\s*schemas\s*=\s*\[(?P<list>[^\]]*)\]", re.M)
 _CONFIG_ENV = _LazyPattern(r"env\(\s*[\"'](?P<v>[A-Z0-9_]+)[\"']\s*\)|process\.env\.(?P<w>[A-Z0-9_]+)")
 _CONFIG_MIGRATIONS = _LazyPattern(r"migrations\s*:\s*\{[^}]*?path\s*:\s*[\"'](?P<p>[^\"']+)[\"']", re.S)
 _CONFIG_SCHEMA = _LazyPattern(r"\bschema\s*:\s*[\"'](?P<p>[^\"']+)[\"']")
@@ -82,6 +83,7 @@ CONFIG_FILE_NAMES = ("prisma.config.ts", "prisma.config.mts", "prisma.config.js"
 class Datasource:
     provider: str  # as written in the schema ("postgresql", "sqlite", "mysql", ...)
     url_env_names: tuple[str, ...]
+    schemas: tuple[str, ...] = ()  # multiSchema: `schemas = ["public", "auth"]`
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,11 @@ def parse_datasource(schema_text: str) -> Datasource | None:
         return None
     body = match["body"]
     provider = _PROVIDER.search(body)
+    schemas = _SCHEMAS.search(body)
     return Datasource(
         provider=provider["p"] if provider else "",
         url_env_names=tuple(m["v"] for m in _ENV_URL.finditer(body)),
+        schemas=tuple(re.findall(r'"([^"]+)"', schemas["list"])) if schemas else (),
     )
 
 
@@ -295,6 +299,14 @@ class PrismaHandler:
                 text = ""
             names += [m["v"] or m["w"] for m in _CONFIG_ENV.finditer(text)]
         return tuple(dict.fromkeys(names))
+
+    def database_schemas(self) -> list[str]:
+        """multiSchema: the datasource's `schemas`, which Prisma manages besides the URL's."""
+        try:
+            datasource = parse_datasource(read_schema_text(self.schema_path))
+        except OSError:
+            return []
+        return list(datasource.schemas) if datasource else []
 
     def prisma_config_file(self) -> Path | None:
         if self.config.prisma.config_file:

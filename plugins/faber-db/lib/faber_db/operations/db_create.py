@@ -1,17 +1,16 @@
 """`db-create`: create the environment's database when it is missing (idempotent).
 
 SQLite: the file. PostgreSQL: CREATE DATABASE through the server's maintenance database with the same
-credentials; that session also holds faber-db's advisory lock for the environment (the database itself
-does not exist yet). There is nothing to back up.
+credentials (the engine's `create_database`). The environment's file lock is held as for every change;
+there is no advisory lock to take on a database that does not exist yet, and nothing to back up.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from faber_db.database import PostgresDatabase, PostgresTarget, database_identity, parse_postgres_url, parse_sqlite_url
+from faber_db.engines import database_identity, engine
 from faber_db.errors import FaberError
 from faber_db.plans import Binding, Plan
 from faber_db.results import Result
@@ -41,11 +40,6 @@ def db_create(ctx: Context, options: DbCreateOptions) -> Result:
         environment=options.environment, dry_run=options.dry_run, approve=options.approve))
 
 
-def _maintenance(target: PostgresTarget) -> PostgresTarget:
-    """The same server and credentials, on the `postgres` maintenance database."""
-    return replace(target, database="postgres", schema="public")
-
-
 class DbCreateOperation(GuardedOperation):
     name = "db-create"
     plan_step = "check_database"
@@ -60,15 +54,11 @@ class DbCreateOperation(GuardedOperation):
 
     def read(self, run: Run) -> None:
         target = run.require_target()
-        if target.provider == "sqlite":
-            path = parse_sqlite_url(target.url, target.handler.schema_dir).path
-            self.details.database, self.exists = f"sqlite database {path.name}", path.is_file()
-            return
-        pg = parse_postgres_url(target.url)
-        self.details.database = f"postgresql database {pg.database}"
+        db_engine = engine(target.provider)
+        name = db_engine.database_name(target.url, target.handler.schema_dir)
+        self.details.database = f"{target.provider} database {name}"
         with run.steps.run("connect_server"):
-            server = run.attach_session(PostgresDatabase(_maintenance(pg)))
-            self.exists = bool(server.query("SELECT 1 FROM pg_database WHERE datname = ?", (pg.database,)))
+            self.exists = db_engine.database_exists(target.url, target.handler.schema_dir)
 
     def plan(self, run: Run) -> Plan:
         from faber_db.operations.migrate import safety_binding
@@ -83,16 +73,7 @@ class DbCreateOperation(GuardedOperation):
     def apply(self, run: Run) -> None:
         target = run.require_target()
         with run.steps.run("create") as step:
-            if target.provider == "sqlite":
-                path = parse_sqlite_url(target.url, target.handler.schema_dir).path
-                if not path.parent.is_dir():
-                    raise FaberError("INVALID_ARGUMENT", f"The folder for {path.name} does not exist",
-                                     "Create the folder first, or fix the environment's SQLite URL.")
-                sqlite3.connect(str(path)).close()
-            else:
-                pg = parse_postgres_url(target.url)
-                with PostgresDatabase(_maintenance(pg)) as server:
-                    server.execute(f'CREATE DATABASE "{pg.database.replace(chr(34), chr(34) * 2)}"')
+            engine(target.provider).create_database(target.url, target.handler.schema_dir)
             step.message = f"created {self.details.database}"
 
     def verify(self, run: Run) -> None:

@@ -26,7 +26,7 @@ from faber_db.workflow import BackupRef, GuardedOperation, Request, Run, Step, r
 
 if TYPE_CHECKING:
     from faber_db.config import DestructiveRule
-    from faber_db.database import Database
+    from faber_db.engines import Database
     from faber_db.runtime import Context, Target
 
 
@@ -177,7 +177,7 @@ class MigrateOperation(GuardedOperation):
     # --- plan ------------------------------------------------------------------------------------
 
     def plan(self, run: Run) -> Plan:
-        from faber_db.database import database_identity
+        from faber_db.engines import database_identity
         from faber_db.safety import analyze_migrations, count_rows, evaluate, is_destructive, lint_locks_many
 
         target, state, db = run.require_target(), self.state, run.session
@@ -334,6 +334,8 @@ class MigrateOperation(GuardedOperation):
             details.plan.plan_id = run.plan.plan_id
         details.backup = run.backup_ref
         details.restored, details.restore_verified = run.restored, run.restore_verified
+        if run.restore_error is not None:
+            details.error_details = {**(details.error_details or {}), "restore_error": run.restore_error}
 
     def preview_result(self, run: Run) -> Result:
         self._sync(run)
@@ -511,17 +513,7 @@ def _end_orphaned_sessions(target: Target, seconds: float, warnings: list[str]) 
     pids: list[int] = []
     try:
         with target.connect() as db:
-            rows = db.query(
-                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND usename = current_user AND pid <> pg_backend_pid() "
-                "AND backend_start >= now() - make_interval(secs => ?)", (since,))
-            pids = [int(r[0]) for r in rows]
-            deadline = time.monotonic() + 15
-            while pids and time.monotonic() < deadline:
-                left = db.query("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(?)", (pids,))
-                if not left[0][0]:
-                    break
-                time.sleep(0.1)
+            pids = db.end_sessions_since(since)
     except FaberError as exc:
         warnings.append(f"Could not end the stopped tool's database sessions: {exc.message}")
         return

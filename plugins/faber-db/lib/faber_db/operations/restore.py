@@ -48,6 +48,8 @@ class RestoreDetails:
     restore_verified: bool = False
     safety_backup: BackupRef | None = None
     steps: list[Step] = field(default_factory=list)
+    # a failed restore: what the tools said (redacted stderr, differences found)
+    error_details: dict[str, Any] | None = None
 
 
 @dataclass
@@ -99,7 +101,7 @@ class RestoreOperation(GuardedOperation):
         return f"faber-db restore {run.require_target().name} --from {self.options.backup_id}"
 
     def read(self, run: Run) -> None:
-        from faber_db.backups import check_integrity, load_manifest, take_snapshot
+        from faber_db.backups import check_integrity, load_manifest, schemas_of, take_snapshot
 
         target = run.require_target()
         with run.steps.run("check_backup") as step:
@@ -113,12 +115,12 @@ class RestoreOperation(GuardedOperation):
             self.details.backup = entry(manifest, backup_dir(target), run.root)
             step.message = f"{manifest.id}: sha256 matches its manifest"
         db = run.attach_session(target.connect())
-        self.live = take_snapshot(db)
+        self.live = take_snapshot(db, schemas_of(manifest))
         state = compute_state(target.handler.local_migrations(), target.handler.applied_migrations(db))
         run.applied_before = list(state.applied)
 
     def plan(self, run: Run) -> Plan:
-        from faber_db.database import database_identity
+        from faber_db.engines import database_identity
         from faber_db.operations.migrate import safety_binding
 
         target, manifest, live, details = run.require_target(), self.manifest, self.live, self.details
@@ -192,6 +194,7 @@ class RestoreOperation(GuardedOperation):
 
     def failure_result(self, run: Run, error: FaberError) -> Result:
         self._sync(run)
+        self.details.error_details = error.details or None
         return super().failure_result(run, error)
 
     def audit_fields(self, run: Run) -> dict[str, Any]:

@@ -154,7 +154,7 @@ class RollbackOperation(GuardedOperation):
             self.details.targets.append(RollbackTarget(name, down is not None, text, loss))
 
     def plan(self, run: Run) -> Plan:
-        from faber_db.backups import list_backups, take_snapshot
+        from faber_db.backups import list_backups, schemas_of, take_snapshot
 
         target, state, details = run.require_target(), self.state, self.details
         assert state is not None and run.session is not None
@@ -177,7 +177,7 @@ class RollbackOperation(GuardedOperation):
             details.strategy, details.undoes = "down", list(names)
         elif self.chosen is not None and details.alternative is not None:
             details.strategy, details.undoes = "restore", list(details.alternative.undoes)
-            live = take_snapshot(run.session)
+            live = take_snapshot(run.session, schemas_of(self.chosen))
             details.live_rows_lost = [
                 TableLoss(table, rows, self.chosen.snapshot.tables.get(table))
                 for table, rows in sorted(live.data_tables.items()) if rows]
@@ -215,7 +215,7 @@ class RollbackOperation(GuardedOperation):
                     destructive=bool(loss_findings), requires_backup=bool(loss_findings))
 
     def _binding(self, run: Run, inputs: dict[str, Any]) -> Binding:
-        from faber_db.database import database_identity
+        from faber_db.engines import database_identity
         from faber_db.operations.migrate import safety_binding
 
         target = run.require_target()

@@ -23,7 +23,7 @@ from faber_db.safety.kinds import DESTRUCTIVE_KINDS, SEVERITY_ORDER, UNPARSED, S
 from faber_db.safety.statements import Stmt, clip
 
 if TYPE_CHECKING:
-    from faber_db.database import Database
+    from faber_db.engines import Database
 
 _WARN_DROP_COLUMN = re.compile(r"drop the column `([^`]+)` on the `([^`]+)` table")
 _WARN_DROP_TABLE = re.compile(r"drop the `([^`]+)` table")

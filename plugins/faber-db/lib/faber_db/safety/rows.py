@@ -16,7 +16,7 @@ import sqlite3
 import time
 from typing import Any
 
-from faber_db.database import Database
+from faber_db.engines import Database
 from faber_db.errors import FaberError
 from faber_db.results import Finding
 from faber_db.safety.kinds import DESTRUCTIVE_KINDS
