@@ -141,3 +141,42 @@ def test_an_absolute_backup_folder_is_fine_when_asked_for(sqlite_deployed_projec
     done = run_faber(project.root, "backup", "dev", env={"DEV_DATABASE_URL": project.database_url or ""})
     assert done.returncode == 0, done
     assert list((folder / "dev").glob("*.json"))
+
+
+def test_what_a_killed_backup_left_is_removed_by_the_next_one(sqlite_deployed_project: PrismaProject) -> None:
+    """kill -9 during a backup leaves its temp file (or a file whose manifest was never written);
+    the next backup, under the same lock, removes it, and keeps every real backup."""
+    import signal
+    import subprocess
+    import time
+
+    from faber import faber_argv, faber_env
+
+    project = sqlite_deployed_project
+    write_config(project.root, "sqlite", environments={"dev": {"url_env": "DEV_DATABASE_URL"}})
+    env = {"DEV_DATABASE_URL": project.database_url or ""}
+    first = run_faber(project.root, "backup", "dev", env=env).checked()
+    import sqlite3
+
+    assert project.database_path is not None
+    with sqlite3.connect(project.database_path) as conn:  # enough rows that the copy takes a moment
+        conn.executemany('INSERT INTO "User" (email, name) VALUES (?, ?)',
+                         ((f"u{i}@example.com", "x" * 200) for i in range(200_000)))
+    folder = project.root / ".fractary/plugins/faber-db/backups/dev"
+    process = subprocess.Popen([*faber_argv(), "backup", "dev"], cwd=project.root, env=faber_env(env),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(folder.glob(".*.tmp")) and process.poll() is None:
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    # whatever the kill left, plus a backup file whose manifest was never written
+    (folder / "20200101T000000Z-dead.sqlite").write_bytes(b"half a backup")
+    (folder / ".20200101T000000Z-beef.sqlite.tmp").write_bytes(b"a temp file")
+    second = run_faber(project.root, "backup", "dev", env=env).checked()
+    names = sorted(p.name for p in folder.iterdir())
+    assert not [n for n in names if n.endswith(".tmp") or n.endswith(".probe")], names
+    assert "20200101T000000Z-dead.sqlite" not in names
+    for result in (first, second):
+        backup_id = result["details"]["backup"]["id"]
+        assert f"{backup_id}.json" in names and f"{backup_id}.sqlite" in names

@@ -369,7 +369,8 @@ def take_backup(target: Target, *, label: str | None, migrations: list[str], con
         provider=target.provider, url=target.url, schema_dir=target.handler.schema_dir,
         backup_dir=backup_dir(target), environment=target.name, migrations=migrations, label=label,
         provider_name=config.backup.provider, progress=progress, compression=config.backup.compression,
-        connection=connection, schemas=target.handler.database_schemas())
+        connection=connection, schemas=target.handler.database_schemas(),
+        audit_head=audit.head(target.loaded.project_root))
     path = backup_dir(target) / target.name / manifest.file
     try:
         shown = str(path.relative_to(target.loaded.project_root))
@@ -522,10 +523,12 @@ def _retention(run: Run, result: Result) -> None:
 
 
 def prune(target: Target, warnings: list[str]) -> list[str]:
-    from faber_db.backups import prune_backups
+    """Retention, and the leftovers of killed backups (the caller holds the environment's lock)."""
+    from faber_db.backups import prune_backups, remove_leftovers
 
     config = target.loaded.config.backup
     try:
+        remove_leftovers(backup_dir(target), target.name)
         return prune_backups(backup_dir(target), target.name, config.keep_count, config.keep_days)
     except (OSError, FaberError) as exc:
         warnings.append(f"Old backups were not pruned: {exc}")

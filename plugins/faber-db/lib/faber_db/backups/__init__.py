@@ -5,7 +5,7 @@ SQLite: the online backup API (`sqlite3.Connection.backup`); PostgreSQL: `pg_dum
 checked and put back). This package is what callers use: `create_backup` takes a backup with the
 engine, checksums the file and writes its manifest (`store`); `restore_backup` checks the file's
 sha256, restores it with the engine and compares the result with the manifest (`verification`);
-`prune_backups` applies retention (`retention`).
+`prune_backups` applies retention and `remove_leftovers` clears what killed backups left (`retention`).
 
 Verification before `create_backup` returns:
 - SQLite: the backup is copied from inside one read transaction on the live database; the live
@@ -36,9 +36,10 @@ import os
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from faber_db import __version__
-from faber_db.backups.retention import prune_backups
+from faber_db.backups.retention import prune_backups, remove_leftovers
 from faber_db.backups.store import (
     BackupManifest,
     backup_file,
@@ -67,6 +68,7 @@ __all__ = [
     "list_backups",
     "load_manifest",
     "prune_backups",
+    "remove_leftovers",
     "restore_backup",
     "schemas_of",
     "take_snapshot",
@@ -89,6 +91,7 @@ def create_backup(
     compression: int = 1,
     connection: Database | None = None,
     schemas: Sequence[str] = (),
+    audit_head: dict[str, Any] | None = None,
 ) -> BackupManifest:
     """Take a backup, verify it, write its manifest; BACKUP_FAILED (nothing left behind) otherwise.
 
@@ -151,6 +154,7 @@ def create_backup(
             verification=taken.verification,
             pg_schema=taken.schemas[0] if taken.schemas else None,
             pg_schemas=taken.schemas,
+            audit_head=audit_head,
         )
         write_json_atomic(manifest_path, manifest.to_dict())
         say(progress, f"backup {backup_id} verified ({size} bytes)")

@@ -1,13 +1,39 @@
-"""Retention: how many backups, and how old, an environment keeps."""
+"""Retention: how many backups, and how old, an environment keeps; and what a killed backup left.
+
+Retention runs under the environment's lock, like every backup, so a temp file or a backup file
+without its manifest found then belongs to a backup whose process is gone: it is removed.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from faber_db.backups.store import backup_file, env_dir, list_backups
 from faber_db.errors import FaberError
+
+# a backup's temp file or write probe (`.<id>.sqlite.tmp`, `.<id>.probe`), or its file (`<id>.dump`)
+_LEFTOVER = re.compile(r"^\.(?P<id>\d{8}T\d{6}Z-[0-9a-f]{4,})[.\w-]*\.(?:tmp|probe)$")
+_BACKUP_FILE = re.compile(r"^(?P<id>\d{8}T\d{6}Z-[0-9a-f]{4,})\.[a-z]+$")
+
+
+def remove_leftovers(backup_dir: Path, environment: str) -> list[str]:
+    """Remove what killed backups left (temp files, files whose manifest was never written); the
+    caller holds the environment's lock, so no backup is being written now. Returns the names."""
+    folder = env_dir(backup_dir, environment)
+    if not folder.is_dir():
+        return []
+    removed: list[str] = []
+    for path in folder.iterdir():
+        backup = _BACKUP_FILE.match(path.name)
+        orphan = backup is not None and not (folder / f"{backup['id']}.json").exists()
+        if path.is_file() and (_LEFTOVER.match(path.name) or orphan):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            removed.append(path.name)
+    return sorted(removed)
 
 
 def _parse_time(value: str) -> datetime:

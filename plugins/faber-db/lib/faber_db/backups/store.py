@@ -44,6 +44,8 @@ class BackupManifest:
     pg_schema: str | None = None
     pg_schemas: list[str] | None = None
     manifest_version: int = _MANIFEST_VERSION
+    # the audit trail's head when the backup was taken (an anchor `audit --verify` checks)
+    audit_head: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -69,6 +71,7 @@ class BackupManifest:
             pg_schema=None if data.get("pg_schema") is None else str(data["pg_schema"]),
             pg_schemas=None if data.get("pg_schemas") is None else [str(s) for s in data["pg_schemas"]],
             manifest_version=int(data.get("manifest_version") or _MANIFEST_VERSION),
+            audit_head=dict(data["audit_head"]) if isinstance(data.get("audit_head"), dict) else None,
         )
 
 

@@ -6,10 +6,10 @@ import argparse
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from faber_db import audit, plans
+from faber_db.config import LoadedConfig
 from faber_db.errors import FaberError
 from faber_db.results import ErrorInfo, Result
 from faber_db.runtime import Context
@@ -33,13 +33,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verify", action="store_true", help="check that no line was edited or deleted")
 
 
-def _anchors(project_root: Path) -> list[tuple[str, dict[str, Any]]]:
-    """The chain heads recorded outside the file: in plan records (and backup manifests)."""
+def _anchors(loaded: LoadedConfig) -> list[tuple[str, dict[str, Any]]]:
+    """The chain heads recorded outside the file: in plan records and in backup manifests."""
+    from faber_db.backups import list_backups
+
+    root = loaded.project_root
     found: list[tuple[str, dict[str, Any]]] = []
-    for path in sorted((project_root / plans.PLANS_DIR).glob("*.json")):
-        entry = plans.load(project_root, path.stem)
+    for path in sorted((root / plans.PLANS_DIR).glob("*.json")):
+        entry = plans.load(root, path.stem)
         if entry is not None and isinstance(entry.audit_head, dict):
             found.append((f"plan {entry.plan_id}", entry.audit_head))
+    backups = loaded.resolve(loaded.config.backup.directory)
+    for environment in loaded.config.environments:
+        found += [(f"backup {m.id}", m.audit_head) for m in list_backups(backups, environment)
+                  if isinstance(m.audit_head, dict)]
     return found
 
 
@@ -74,7 +81,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         entries.append({"line": number, **{k: v for k, v in record.items() if k not in ("hash", "prev")}})
     details = AuditDetails(file=str(audit.AUDIT_FILE), total=len(lines), entries=entries[-args.limit:])
     if args.verify:
-        details.problems = audit.verify(loaded.project_root, _anchors(loaded.project_root))
+        details.problems = audit.verify(loaded.project_root, _anchors(loaded))
         details.verified = not details.problems
         if details.problems:
             first = details.problems[0]
