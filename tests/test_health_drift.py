@@ -18,8 +18,8 @@ def test_a_hand_made_column_is_drift_until_dropped(lifecycle: Lifecycle) -> None
     assert clean["details"]["drift"] == [] and clean["status"] == "success"
 
     _write(lifecycle, "dev", 'ALTER TABLE "User" ADD COLUMN "nickname" TEXT')
-    drifted = lifecycle.faber("status", "dev", "--drift")
-    assert drifted["status"] == "warning"
+    drifted = lifecycle.faber("status", "dev", "--drift", expect=1)  # a gate CI can fail on
+    assert drifted["status"] == "failure" and error_code(drifted) == "DRIFT_DETECTED"
     assert [(d["object"], d["table"], d["name"]) for d in drifted["details"]["drift"]] == [
         ("column", "User", "nickname")]
     assert "User.nickname" in " ".join(drifted["warnings"])
@@ -37,7 +37,7 @@ def test_a_hand_made_index_and_table_are_named(lifecycle: Lifecycle) -> None:
     lifecycle.faber("migrate", "dev")
     _write(lifecycle, "dev", 'CREATE INDEX "User_name_idx" ON "User"("name")')
     _write(lifecycle, "dev", 'CREATE TABLE "scratch" ("id" INTEGER PRIMARY KEY)')
-    drift = lifecycle.faber("status", "dev", "--drift")["details"]["drift"]
+    drift = lifecycle.faber("status", "dev", "--drift", expect=1)["details"]["drift"]
     named = {(d["object"], d["name"]) for d in drift}
     assert ("index", "User_name_idx") in named and ("table", "scratch") in named
 
@@ -89,3 +89,20 @@ def test_create_index_without_concurrently_is_flagged_with_the_lint_rule(pg_life
     findings = lifecycle.faber("migrate", "dev", "--dry-run")["details"]["plan"]["findings"]
     rules = {f["rule"] for f in findings if f["kind"] == "lock_risk"}
     assert "require-concurrent-index-creation" in rules, findings
+
+
+def test_a_protected_deploy_onto_a_drifted_database_needs_that_named(lifecycle: Lifecycle) -> None:
+    """The production plan checks the live schema against its history; drift must be acknowledged."""
+    life = lifecycle
+    plan = life.faber("migrate", "production", "--dry-run")["details"]["plan"]["plan_id"]
+    life.faber("migrate", "production", "--approve", plan)
+    _write(life, "production", 'ALTER TABLE "User" ADD COLUMN "nickname" TEXT')
+    life.project.add_migration("20990101000000_tag", 'CREATE TABLE "Tag" ("id" INTEGER NOT NULL PRIMARY KEY);\n')
+    dry = life.faber("migrate", "production", "--dry-run")
+    assert [(d["object"], d["name"]) for d in dry["details"]["drift"]] == [("column", "nickname")]
+    plan = dry["details"]["plan"]["plan_id"]
+    refused = life.faber("migrate", "production", "--approve", plan, expect=3)
+    assert error_code(refused) == "CONFIRMATION_REQUIRED" and "--allow-drift" in refused["message"]
+    assert "nickname" in refused["message"]
+    done = life.faber("migrate", "production", "--approve", plan, "--allow-drift")
+    assert done["details"]["applied"] == ["20990101000000_tag"]

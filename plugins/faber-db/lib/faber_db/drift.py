@@ -42,14 +42,6 @@ def read_catalog(db: Database) -> Catalog:
     return db.catalog(skip_tables=HISTORY_TABLES)
 
 
-def _column_words(type_: str, nullable: bool, default: object, key: str = "") -> str:
-    """A column's definition as a person reads it: `TEXT, NOT NULL, default 'x', primary key`."""
-    parts = [type_, "nullable" if nullable else "NOT NULL"]
-    if default is not None:
-        parts.append(f"default {default}")
-    return ", ".join([*parts, key] if key else parts)
-
-
 def compare(expected: Catalog, actual: Catalog) -> list[Difference]:
     differences: list[Difference] = []
     for kind in expected.keys() | actual.keys():

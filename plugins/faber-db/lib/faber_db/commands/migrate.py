@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-health-check", action="store_true", help="do not stop on a failed pre-deploy check")
     parser.add_argument("--allow-destructive", action="store_true",
                         help="allow destructive statements in a protected environment (with --approve)")
+    parser.add_argument("--allow-drift", action="store_true",
+                        help="apply although the protected database differs from its history (shown by the dry run)")
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds before prisma migrate deploy is stopped")
 
 
@@ -29,4 +31,4 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     return migrate(ctx, MigrateOptions(
         environment=args.environment, dry_run=args.dry_run, approve=args.approve, skip_backup=args.skip_backup,
         force_backup=args.force_backup, skip_health_check=args.skip_health_check,
-        allow_destructive=args.allow_destructive, timeout=args.timeout))
+        allow_destructive=args.allow_destructive, allow_drift=args.allow_drift, timeout=args.timeout))

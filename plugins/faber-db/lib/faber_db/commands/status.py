@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from faber_db.planning import compute_state
-from faber_db.results import Result, StatusDetails
+from faber_db.results import ErrorInfo, Result, StatusDetails
 from faber_db.runtime import Context
 
 HELP = "Applied, pending, failed and modified migrations of an environment"
@@ -61,8 +61,10 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     if state.missing_locally:
         warnings.append(f"Applied but not in the migrations folder: {', '.join(state.missing_locally)}")
         fixes.append("Pull the branch that has these migrations before deploying.")
+    drift_fix = ("Put the hand-made change into a migration (`faber-db generate-migration`), or undo it by hand; "
+                 "details.drift lists each object with what the history expects and what the database has.")
     if drift:
-        fixes.append("Put the hand-made change into a migration (`faber-db generate-migration`), or undo it.")
+        fixes.append(drift_fix)
     if state.pending:
         fixes.append(f"Preview with `faber-db migrate {target.name} --dry-run`, then apply.")
 
@@ -74,6 +76,16 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
                                                ("modified", state.modified),
                                                ("missing locally", state.missing_locally)) if v]
         message = f"{target.name}: {', '.join(parts)}"
+    if drift:
+        # drift is a gate: CI fails on it (exit 1), with every difference in the result
+        count = len(drift)
+        message = (f"{target.name} differs from its migration history: {count} difference"
+                   f"{'' if count == 1 else 's'} ({'; '.join(d['object'] + ' ' + d['table'] for d in drift[:3])}"
+                   f"{', ...' if count > 3 else ''})")
+        return Result(status="failure", operation="status", environment=target.name, message=message,
+                      details=details, warnings=warnings,
+                      errors=[ErrorInfo("DRIFT_DETECTED", message, drift_fix)],
+                      suggested_fixes=fixes)
     return Result(
         status="success" if state.up_to_date and not warnings else "warning",
         operation="status",

@@ -67,6 +67,8 @@ class MigrateDetails:
     ran_before_failure: list[str] = field(default_factory=list)
     client_generated: bool | None = None
     health: list[Check] = field(default_factory=list)
+    # protected environments: the live schema against a replay of its applied history (None: not checked)
+    drift: list[dict[str, Any]] | None = None
     prisma_output: str | None = None
     error_details: dict[str, Any] | None = None
 
@@ -80,14 +82,18 @@ class MigrateOptions:
     force_backup: bool = False
     skip_health_check: bool = False
     allow_destructive: bool = False
+    allow_drift: bool = False
     timeout: float | None = None
+
+
+DRIFT_FLAG = "--allow-drift"
 
 
 def migrate(ctx: Context, options: MigrateOptions) -> Result:
     return run_guarded(ctx, MigrateOperation(options), Request(
         environment=options.environment, dry_run=options.dry_run, approve=options.approve,
         allow_destructive=options.allow_destructive, skip_backup=options.skip_backup,
-        force_backup=options.force_backup))
+        force_backup=options.force_backup, flags=frozenset({DRIFT_FLAG} if options.allow_drift else ())))
 
 
 class MigrateOperation(GuardedOperation):
@@ -202,6 +208,8 @@ class MigrateOperation(GuardedOperation):
             approval_level=decision.approval_level if decision.needs_approval else None,
             requires_backup=decision.requires_backup)
         risky = [f for f in findings if is_destructive(f)]
+        names = [m.name for m in pending]
+        drift, required = self._drift(run, db, state) if names and run.protected else ("not checked", {})
         binding = Binding(
             operation=self.name, environment=target.name,
             database=database_identity(provider, target.url, target.handler.schema_dir),
@@ -209,14 +217,34 @@ class MigrateOperation(GuardedOperation):
             inputs={"migrations": [[m.name, m.checksum] for m in pending],
                     "destructive": [[f.migration, f.line, f.kind, f.table,
                                      row_bucket(f.rows, _threshold(rules, f.kind))] for f in risky],
-                    "blocked": blocked})
-        names = [m.name for m in pending]
-        summary = [f"apply {name}" for name in names] + [
+                    "blocked": blocked, "drift": drift})
+        summary = [f"apply {name}" for name in names] + [f"drift: {d}" for d in required.values()] + [
             f"{f.kind} on {f.table or '?'} ({f.migration}:{f.line})"
             + (f": {f.rows} rows" if f.rows is not None else "") for f in risky]
         return Plan(binding=binding, title=f"Migrate {target.name}: {len(names)} pending migration(s)", summary=summary,
                     has_changes=bool(names), destructive=self.details.plan.destructive, blocked=blocked,
-                    requires_backup=decision.requires_backup)
+                    requires_backup=decision.requires_backup, required_flags=required)
+
+    def _drift(self, run: Run, db: Database, state: MigrationState) -> tuple[Any, dict[str, str]]:
+        """A protected plan checks the live schema against a replay of its applied history first: a
+        deploy onto a database someone changed by hand needs that named (`--allow-drift`)."""
+        from faber_db import drift
+
+        with run.steps.run("drift_check") as step:
+            try:
+                differences = drift.detect(run.require_target(), db, state.applied)
+            except FaberError as exc:
+                step.status, step.message = "warning", f"could not run: {exc.message}"
+                run.warnings.append(f"The drift check could not run ({exc.message}); the plan is made without it.")
+                return f"unchecked: {exc.code}", {}
+            self.details.drift = drift.as_dicts(differences)
+            if not differences:
+                step.message = "the schema matches a replay of the applied migrations"
+                return [], {}
+            described = [d.describe() for d in differences]
+            step.status, step.message = "warning", "; ".join(described[:5])
+            shown = "; ".join(described[:3]) + (f" (+{len(described) - 3} more)" if len(described) > 3 else "")
+            return described, {DRIFT_FLAG: f"the database differs from its applied migrations: {shown}"}
 
     # --- apply and verify ------------------------------------------------------------------------
 
