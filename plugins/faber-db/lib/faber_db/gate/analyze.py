@@ -6,6 +6,9 @@ variables assigned earlier in the same text, functions and aliases defined in it
 the programs behind wrappers (env, sudo, timeout, xargs, npx, uv run, find -exec, ...). Whatever is
 computed at run time is "unknown", and an unknown that could reach a protected environment is a
 reason to ask.
+
+Why it is long: one walker and the table of programs it follows (builtins, wrappers, runners, the
+database clients); each entry needs the walker's state, and splitting them would scatter one walk.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ pipes, subshells, brace groups, if/while/until/for/select/case, `[[ ]]`, `(( ))`
 array assignments. One pass over the text with a cursor; runs of ordinary characters are taken with
 character-class regexes (no backtracking), so time is linear in the input. Text it cannot parse
 raises ShellSyntaxError: the caller treats that as "cannot tell" and asks.
+
+Why it is long: one recursive-descent parser over one cursor; its grammar rules call each other
+(a word holds substitutions that hold whole scripts), so they stay together.
 """
 
 from __future__ import annotations
