@@ -8,6 +8,7 @@ database) on real Prisma projects and real SQLite. For each error of each result
   message (or the message it), it brings words of its own, and it does not send the reader to the
   suggested fixes (`MODIFIED_MIGRATION`'s old hint was "`faber-db status dev` shows the details; see
   suggested_fixes", and the suggested fix was that same sentence);
+- a refusal of an approval (`APPROVAL_REQUIRED`, `PLAN_*`) names no plan id but the one given;
 - every `faber-db ...` command in the hint or the suggested fixes is written in backticks, parses
   with the CLI's own argparse parser (placeholders such as `<id>` filled in), and is one the plugin's
   Markdown grants to the agent (`allowed-tools: Bash(faber-db <command>:*)`), so an agent can run it
@@ -156,6 +157,11 @@ class Situations:
         assert error_code(result) == code, f"{situation}: expected {code}, got:\n{json.dumps(result, indent=1)}"
         assert run.returncode == ERROR_CODES[code].exit_code, f"{situation}: exit {run.returncode}"
         check_result(situation, result)
+        if code.startswith("PLAN_") or code == "APPROVAL_REQUIRED":
+            # a refusal never hands out a plan id to approve: only a fresh dry run does
+            given = {args[i + 1] for i, a in enumerate(args[:-1]) if a == "--approve"}
+            ids = set(re.findall(r"\b[0-9a-f]{16}\b", json.dumps(result)))
+            assert ids <= given, f"{situation}: the refusal names plan ids {sorted(ids - given)}"
         return result
 
     def plan(self, environment: str = "production", *extra: str) -> str:
