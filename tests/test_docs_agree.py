@@ -19,7 +19,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -308,3 +311,56 @@ def test_the_approval_is_described_as_it_works(name: str) -> None:
     assert re.search(r"never[^.]*type, guess or reuse (a plan id|one)", lowered), (
         f"{name}: no rule against typing or reusing a plan id")
     assert "re-run with `--approve" not in lowered, f"{name}: tells the agent to compose an --approve itself"
+
+
+
+# --- README: "Use it in your project" ----------------------------------------------------------------
+
+
+def _use_it_section() -> str:
+    readme = (REPO / "README.md").read_text("utf-8")
+    assert "## Use it in your project" in readme
+    return readme.split("## Use it in your project", 1)[1].split("\n## ", 1)[0]
+
+
+def test_use_it_in_your_project_states_the_real_floors_and_names() -> None:
+    """The versions it states are the ones the package, the launcher and Prisma's lock entry enforce,
+    and the install command names the marketplace and plugin this repo publishes."""
+    section = " ".join(_use_it_section().split())
+    pyproject = (REPO / "pyproject.toml").read_text("utf-8")
+    assert 'requires-python = ">=3.10"' in pyproject and "Python ≥ 3.10" in section
+    assert "sys.version_info >= (3, 10)" in (PLUGIN / "bin" / "faber-db").read_text("utf-8")
+    lock = json.loads((REPO / "tests" / "kit" / "package-lock.json").read_text("utf-8"))
+    prisma = lock["packages"]["node_modules/prisma"]
+    assert prisma["version"].startswith("6.15.") and prisma["engines"]["node"] == ">=18.18"
+    assert "Node.js ≥ 18.18" in section and "Prisma 6.15 and 7.10" in section
+    marketplace = json.loads((REPO / ".claude-plugin" / "marketplace.json").read_text("utf-8"))
+    plugin = json.loads((PLUGIN / ".claude-plugin" / "plugin.json").read_text("utf-8"))
+    assert f"claude plugin install {plugin['name']}@{marketplace['name']}" in section
+    assert [p["name"] for p in marketplace["plugins"]] == [plugin["name"]]
+    assert "${CLAUDE_PLUGIN_DATA}" in section and "faber-db init --claude-settings" in section
+    assert ". .demo/env.sh" in section
+
+
+def test_getting_back_into_the_demo_project_works_as_the_readme_says(tmp_path: Path) -> None:
+    """Run the demo, then in a fresh shell (no URLs, no faber-db on PATH) the README's lines: source
+    `env.sh`, go into the project, run faber-db there."""
+    target = tmp_path / "demo"
+    clean = {k: v for k, v in os.environ.items()
+             if not k.endswith("DATABASE_URL") and k not in ("CLAUDE_DB_CWD", "FABER_DB_CONFIG", "COLUMNS")}
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "demo.py"), str(target)], env=clean,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert (target / "env.sh").is_file() and (target / "project").is_dir() and (target / "databases").is_dir()
+    venv_bin = str(Path(sys.executable).parent)
+    shell = {**clean, "PATH": os.pathsep.join(p for p in clean.get("PATH", "").split(os.pathsep) if p != venv_bin)}
+    for args, check in ((["status", "production"], lambda r: r["details"]["up_to_date"] is True),
+                        (["migrate", "production", "--dry-run"], lambda r: r["status"] == "success")):
+        # the README's line, with the file and folder as arguments (no value is put into the script)
+        line = '. "$1" && cd "$2" && faber-db "${@:3}" --project .'
+        run = subprocess.run(["bash", "-c", line, "bash", str(target / "env.sh"), str(target / "project"), *args],
+                             env=shell, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
+                             check=False)
+        assert run.returncode == 0, f"{args}: {run.stdout[-2000:]}{run.stderr[-2000:]}"
+        result = json.loads(run.stdout)
+        assert result["environment"] == "production" and check(result), result
