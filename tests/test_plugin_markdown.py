@@ -1,45 +1,56 @@
-"""The plugin's Markdown (commands, skills, agents) against the scripts it tells the agent to run.
+"""The plugin's Markdown (commands, skills, agent) against the CLI it tells the agent to run.
 
-Checks: frontmatter fields, command length (<= 120 lines), every script path mentioned exists, each
-existing script's `--help` runs, every flag the Markdown passes to a script is in that script's
---help, and each command's allowed-tools grants exactly the scripts its body runs.
+Checks: frontmatter fields and command length (<= 120 lines); every `faber-db <command> ...` the
+Markdown (and the README's command table) writes is a real command whose flags the CLI's own argparse
+parser accepts; each command's allowed-tools grants exactly the `faber-db` commands its body runs
+(`Bash(faber-db <command>:*)`, and the same through `${CLAUDE_PLUGIN_ROOT}/bin/faber-db` for a session
+whose PATH does not have the plugin's bin yet); each command's argument-hint names every flag the
+command accepts and no other; every script path mentioned exists, is the entry of the command the
+Markdown says, and its `--help` runs.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from faber_db.cli import build_parser
+from faber_db.commands import COMMANDS
+from faber_db.errors import FaberError
+from faber_db.policy import SCRIPT_COMMANDS
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN = REPO / "plugins" / "faber-db"
-COMMANDS = sorted((PLUGIN / "commands").glob("*.md"))
+COMMAND_FILES = sorted((PLUGIN / "commands").glob("*.md"))
 SKILLS = sorted((PLUGIN / "skills").glob("*/SKILL.md"))
 AGENTS = sorted((PLUGIN / "agents").glob("*.md"))
-ALL_MARKDOWN = sorted({*COMMANDS, *PLUGIN.glob("skills/**/*.md"), *AGENTS})
-
-# Every script the Markdown names exists; these stay empty (a name here would turn a failure into an xfail).
-PENDING_SCRIPTS: frozenset[str] = frozenset()
-PENDING_FLAGS: frozenset[tuple[str, str]] = frozenset()  # (script, flag) pairs still being built
+ALL_MARKDOWN = sorted({*COMMAND_FILES, *PLUGIN.glob("skills/**/*.md"), *AGENTS})
 
 EXPECTED_COMMANDS = {"migrate", "generate-migration", "init", "status", "backup", "rollback", "restore", "audit",
                      "health-check", "db-create"}
 MANUAL_ONLY = {"migrate", "rollback", "restore"}  # disable-model-invocation: true
 EXPECTED_SKILLS = {"migration-deployer", "handler-db-prisma", "migration-generator", "backup-manager",
-                   "faber-coordinator",
-                   "health-checker", "safety-validator", "db-initializer"}
+                   "faber-coordinator", "health-checker", "safety-validator", "db-initializer"}
+# flags every command takes; documented once (handler-db-prisma), not in each argument-hint
+GLOBAL_FLAGS = {"--help", "--format", "--project"}
+# what a slash command runs besides its own CLI command (backup.md lists backups; restore.md finds the id)
+ALSO_RUNS = {"backup": {"backups"}, "restore": {"backups"}}
 
 _SCRIPT = r"skills/[a-z0-9-]+/scripts/[A-Za-z0-9_-]+\.py"
-_ROOT = r"\$\{CLAUDE_PLUGIN_ROOT\}/"
-SCRIPT_REF = re.compile(rf"(?:{_ROOT})?({_SCRIPT}|hooks/[A-Za-z0-9_-]+\.py)")
-INVOCATION = re.compile(rf"python3 {_ROOT}({_SCRIPT})")
+SCRIPT_REF = re.compile(rf"(?:\$\{{CLAUDE_PLUGIN_ROOT\}}/)?({_SCRIPT}|hooks/[A-Za-z0-9_-]+\.py)")
 FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
-ALLOWED_ENTRY = re.compile(rf"^Bash\(python3 {_ROOT}({_SCRIPT}):\*\)$")
+GRANT = re.compile(r"^Bash\((faber-db|\$\{CLAUDE_PLUGIN_ROOT\}/bin/faber-db) ([a-z-]+):\*\)$")
+# `faber-db <command> ...` in backticks (up to the closing backtick)
+# what a placeholder (`<plan_id>`, `ENV`, `N`, `$ARGUMENTS`'s parts) stands for: a value every option takes
+STAND_IN = "1"
+INVOCATION = re.compile(r"`(?:\$\{CLAUDE_PLUGIN_ROOT\}/bin/)?faber-db ([a-z][a-z-]*)([^`]*)`")
 
 
 def frontmatter(path: Path) -> tuple[dict[str, str], str]:
@@ -82,35 +93,69 @@ def split_allowed_tools(value: str) -> list[str]:
     return entries
 
 
-def script_references() -> dict[str, set[str]]:
-    """Script path (relative to the plugin) -> the Markdown files that mention it."""
-    refs: dict[str, set[str]] = {}
-    for md in ALL_MARKDOWN:
-        for ref in SCRIPT_REF.findall(md.read_text("utf-8")):
-            refs.setdefault(ref, set()).add(str(md.relative_to(PLUGIN)))
-    return refs
+def granted(path: Path) -> dict[str, set[str]]:
+    """allowed-tools of a command or skill: CLI command -> the spellings granted (`faber-db`, the bin path)."""
+    fields, _ = frontmatter(path)
+    grants: dict[str, set[str]] = {}
+    for entry in split_allowed_tools(fields.get("allowed-tools", "")):
+        match = GRANT.match(entry)
+        assert match, f"{path.name}: allowed-tools entry is not a faber-db command grant: {entry!r}"
+        grants.setdefault(match.group(2), set()).add(match.group(1))
+    return grants
 
 
-def flags_passed() -> dict[str, dict[str, set[str]]]:
-    """Script -> flag -> Markdown files: the flags written after a script path on the same line, plus the
-    flags of a command's argument-hint (checked against the scripts its allowed-tools grants)."""
-    out: dict[str, dict[str, set[str]]] = {}
-    for md in ALL_MARKDOWN:
-        where = str(md.relative_to(PLUGIN))
-        for line in md.read_text("utf-8").splitlines():
-            matches = list(SCRIPT_REF.finditer(line))
-            for i, match in enumerate(matches):
-                end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
-                for flag in FLAG.findall(line[match.end():end]):
-                    out.setdefault(match.group(1), {}).setdefault(flag, set()).add(where)
-    return out
+def subcommand_parser(command: str) -> argparse.ArgumentParser:
+    parser = build_parser(command)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    chosen: argparse.ArgumentParser = sub.choices[command]
+    return chosen
 
 
-def hint_flags(command: Path) -> tuple[set[str], set[str]]:
-    fields, _ = frontmatter(command)
-    scripts = {m.group(1) for e in split_allowed_tools(fields.get("allowed-tools", ""))
-               if (m := ALLOWED_ENTRY.match(e))}
-    return set(FLAG.findall(fields.get("argument-hint", ""))), scripts
+def accepted_flags(command: str) -> set[str]:
+    return {flag for action in subcommand_parser(command)._actions for flag in action.option_strings
+            if flag.startswith("--")} - GLOBAL_FLAGS
+
+
+def invocations(text: str) -> list[tuple[str, str]]:
+    """Every `faber-db <command> <arguments>` written in backticks: (command, the arguments)."""
+    return [(m.group(1), m.group(2)) for m in INVOCATION.finditer(text)]
+
+
+def parse_invocation(command: str, arguments: str) -> None:
+    """The arguments as the CLI parses them: placeholders (`<plan_id>`, `ENV`, `$ARGUMENTS`) filled in,
+    optional parts (`[--flag X]`, `a | b`) taken one by one."""
+    text = arguments.replace("\\|", "|").replace("$ARGUMENTS", " ".join(_required(command)))
+    text = re.sub(r"<[^>]+>", STAND_IN, text)
+    text = re.sub(r"\.\.\.", "", text)
+    for optional in re.findall(r"\[([^\[\]]*)\]", text):  # each optional part parses on its own
+        for alternative in optional.split("|"):
+            _parse(command, [*_required(command), *shlex.split(re.sub(r"\b[A-Z][A-Z_]*\b", STAND_IN, alternative))])
+    base = re.sub(r"\[[^\[\]]*\]", "", text)
+    words = shlex.split(re.sub(r"\b[A-Z][A-Z_]*\b", STAND_IN, base))
+    _parse(command, words or _required(command))
+
+
+def _required(command: str) -> list[str]:
+    """Stand-ins for what a command cannot go without: its positional arguments, its required options."""
+    words: list[str] = []
+    for action in subcommand_parser(command)._actions:
+        if not action.option_strings and action.nargs != "?":
+            words.append(str(next(iter(action.choices))) if action.choices else STAND_IN)
+        elif action.required:
+            words += [action.option_strings[0], STAND_IN]
+    return words
+
+
+def _parse(command: str, words: list[str]) -> None:
+    if "--help" in words:
+        return
+    positional = next((a for a in subcommand_parser(command)._actions if not a.option_strings), None)
+    if positional is not None and positional.choices and words and words[0] == STAND_IN:  # `faber PHASE`
+        words = [str(next(iter(positional.choices))), *words[1:]]
+    try:
+        build_parser(command).parse_args([command, *words])
+    except FaberError as error:
+        raise AssertionError(f"`faber-db {command} {' '.join(words)}`: {error.message}") from None
 
 
 @functools.cache
@@ -126,13 +171,14 @@ def script_help(script: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_expected_commands_skills_and_agent_exist() -> None:
-    assert {p.stem for p in COMMANDS} == EXPECTED_COMMANDS
+    assert {p.stem for p in COMMAND_FILES} == EXPECTED_COMMANDS
     assert {p.parent.name for p in SKILLS} == EXPECTED_SKILLS
     assert (PLUGIN / "skills/migration-deployer/workflow/deploy.md").is_file()
     assert [p.stem for p in AGENTS] == ["db-manager"]
+    assert set(COMMANDS) >= EXPECTED_COMMANDS, "a slash command without a CLI command of that name"
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("command", COMMAND_FILES, ids=lambda p: p.stem)
 def test_command_frontmatter_and_length(command: Path) -> None:
     lines = command.read_text("utf-8").splitlines()
     assert len(lines) <= 120, f"{command.name}: {len(lines)} lines (max 120)"
@@ -152,20 +198,27 @@ def test_command_frontmatter_and_length(command: Path) -> None:
         assert "Never pass `--approve` without the person's explicit OK" in body
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=lambda p: p.stem)
-def test_allowed_tools_grant_exactly_the_scripts_the_body_runs(command: Path) -> None:
-    fields, body = frontmatter(command)
-    entries = split_allowed_tools(fields["allowed-tools"])
-    granted = set()
-    for entry in entries:
-        match = ALLOWED_ENTRY.match(entry)
-        assert match, f"allowed-tools entry is not an exact script invocation: {entry!r}"
-        granted.add(match.group(1))
-    run = set(INVOCATION.findall(body))
-    assert run, "the body runs no script"
-    assert granted == run, f"allowed-tools {sorted(granted)} != scripts run in the body {sorted(run)}"
-    # every mention of a script in a command is an invocation the grant covers (no bare paths)
-    assert set(SCRIPT_REF.findall(body)) <= granted
+@pytest.mark.parametrize("command", COMMAND_FILES, ids=lambda p: p.stem)
+def test_allowed_tools_grant_exactly_the_commands_the_body_runs(command: Path) -> None:
+    """The CLI's hints say `faber-db <command> ...`: the command's grant is that invocation (and the
+    plugin's bin path for it), so an agent runs what the hint says without a permission prompt."""
+    grants = granted(command)
+    assert command.stem in grants, f"{command.name} does not grant `faber-db {command.stem}`"
+    for name, spellings in grants.items():
+        assert spellings == {"faber-db", "${CLAUDE_PLUGIN_ROOT}/bin/faber-db"}, (name, spellings)
+    _, body = frontmatter(command)
+    run = {name for name, _ in invocations(body)}
+    assert set(grants) == run, f"allowed-tools grants {sorted(grants)}, the body runs {sorted(run)}"
+    assert set(grants) == {command.stem, *ALSO_RUNS.get(command.stem, set())}
+    assert f"${{CLAUDE_PLUGIN_ROOT}}/bin/faber-db {command.stem}" in body, "the fallback for a PATH without bin/"
+    assert (PLUGIN / "bin" / "faber-db").is_file()
+
+
+def test_skill_grants_are_faber_db_commands() -> None:
+    for skill in SKILLS:
+        for name, spellings in granted(skill).items():
+            assert name in COMMANDS, f"{skill.parent.name} grants an unknown command {name!r}"
+            assert spellings == {"faber-db", "${CLAUDE_PLUGIN_ROOT}/bin/faber-db"}, (skill.parent.name, spellings)
 
 
 @pytest.mark.parametrize("skill", SKILLS, ids=lambda p: p.parent.name)
@@ -193,48 +246,72 @@ def test_agent_frontmatter() -> None:
         assert skill in body, f"the agent does not route to {skill}"
 
 
-# --- scripts and flags ------------------------------------------------------------------------
+# --- commands and flags -------------------------------------------------------------------------
 
 
-def test_every_script_path_mentioned_exists() -> None:
+@pytest.mark.parametrize("markdown", ALL_MARKDOWN, ids=lambda p: str(p.relative_to(PLUGIN)))
+def test_every_faber_db_command_written_parses(markdown: Path) -> None:
+    """What the Markdown tells the agent to run is a command line the CLI accepts, flag by flag."""
+    for command, arguments in invocations(markdown.read_text("utf-8")):
+        assert command in COMMANDS, f"`faber-db {command}` is not a faber-db command"
+        parse_invocation(command, arguments)
+
+
+def test_the_readme_command_table_parses() -> None:
+    readme = (REPO / "README.md").read_text("utf-8")
+    table = readme.split("## Commands", 1)[1].split("\n\n", 2)[2]
+    rows = [line for line in table.splitlines() if line.startswith("| `faber-db ")]
+    assert len(rows) >= len(EXPECTED_COMMANDS), rows
+    listed: dict[str, set[str]] = {}
+    for row in rows:
+        cell = row.split("|")[1].strip()
+        for usage in re.findall(r"`faber-db ([a-z-]+)((?:[^`\\]|\\.)*)`", cell):
+            command, arguments = usage[0], usage[1].replace("\\|", "|")
+            parse_invocation(command, arguments)
+            listed.setdefault(command, set()).update(FLAG.findall(arguments))
+    for command, flags in listed.items():
+        assert flags == accepted_flags(command), (
+            f"README's `faber-db {command}` row lists {sorted(flags)}; the CLI takes {sorted(accepted_flags(command))}")
+
+
+@pytest.mark.parametrize("command", COMMAND_FILES, ids=lambda p: p.stem)
+def test_argument_hint_names_exactly_the_flags_the_command_takes(command: Path) -> None:
+    fields, _ = frontmatter(command)
+    hinted = set(FLAG.findall(fields["argument-hint"]))
+    takes = set().union(*(accepted_flags(name) for name in granted(command)))
+    assert hinted == takes, (f"{command.name}: argument-hint has {sorted(hinted - takes)} the CLI does not take, "
+                             f"lacks {sorted(takes - hinted)}")
+
+
+# --- scripts ------------------------------------------------------------------------------------
+
+
+def script_references() -> dict[str, set[str]]:
+    """Script path (relative to the plugin) -> the Markdown files that mention it."""
+    refs: dict[str, set[str]] = {}
+    for md in ALL_MARKDOWN:
+        for ref in SCRIPT_REF.findall(md.read_text("utf-8")):
+            refs.setdefault(ref, set()).add(str(md.relative_to(PLUGIN)))
+    return refs
+
+
+def test_every_script_path_mentioned_exists_and_is_the_command_it_says() -> None:
     refs = script_references()
     assert refs, "no script paths found in the Markdown"
     missing = {ref: sorted(where) for ref, where in refs.items() if not (PLUGIN / ref).is_file()}
-    unexpected = {ref: where for ref, where in missing.items() if ref not in PENDING_SCRIPTS}
-    assert not unexpected, f"Markdown mentions scripts that do not exist: {unexpected}"
+    assert not missing, f"Markdown mentions scripts that do not exist: {missing}"
+    for md in ALL_MARKDOWN:
+        for line in md.read_text("utf-8").splitlines():
+            scripts = [ref for ref in SCRIPT_REF.findall(line) if "/scripts/" in ref]
+            said = {name for name, _ in invocations(line)}
+            for script in scripts:
+                assert script in SCRIPT_COMMANDS, script
+                if said:  # "the script X is the same entry as `faber-db Y`": Y is X's command
+                    assert SCRIPT_COMMANDS[script] in said, f"{md.name}: {script} is `{SCRIPT_COMMANDS[script]}`"
 
 
-def _existing_scripts() -> list[str]:
-    return sorted(ref for ref in script_references() if (PLUGIN / ref).is_file() and "/scripts/" in ref)
-
-
-@pytest.mark.parametrize("script", _existing_scripts())
+@pytest.mark.parametrize("script", sorted(SCRIPT_COMMANDS))
 def test_script_help_runs(script: str) -> None:
     done = script_help(script)
     assert done.returncode == 0, f"{script} --help: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
-    assert "usage:" in done.stdout
-
-
-def test_every_flag_the_markdown_passes_is_in_the_scripts_help() -> None:
-    wanted = flags_passed()
-    for command in COMMANDS:
-        hinted, scripts = hint_flags(command)
-        existing = [s for s in scripts if (PLUGIN / s).is_file()]
-        for flag in hinted:
-            # an argument-hint flag must be accepted by one of the command's scripts
-            if existing and not any(flag in script_help(s).stdout for s in existing):
-                source = f"commands/{command.name} (argument-hint)"
-                wanted.setdefault(existing[0], {}).setdefault(flag, set()).add(source)
-    missing: dict[tuple[str, str], list[str]] = {}
-    for script, by_flag in wanted.items():
-        if "/scripts/" not in script or not (PLUGIN / script).is_file():
-            continue  # missing scripts are reported by test_every_script_path_mentioned_exists
-        help_text = script_help(script).stdout
-        for flag, where in by_flag.items():
-            if not re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", help_text):
-                missing[(script, flag)] = sorted(where)
-    unexpected = {k: v for k, v in missing.items() if k not in PENDING_FLAGS}
-    assert not unexpected, f"flags the Markdown passes that the script's --help does not list: {unexpected}"
-    if missing:
-        pytest.xfail("flags announced by the lead but not implemented yet (remove this xfail when they exist): "
-                     + ", ".join(f"{s} {f}" for s, f in sorted(missing)))
+    assert f"usage: faber-db {SCRIPT_COMMANDS[script]}" in done.stdout

@@ -154,7 +154,11 @@ def _ask(run: Run, plan: Plan, command: str, stdin: TextIO, stderr: TextIO) -> s
     for attempt in range(1, PROMPT_TRIES + 1):
         stderr.write(f"Type {expected} to go ahead, or press Enter to cancel: ")
         stderr.flush()
-        line = stdin.readline()
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:  # Ctrl-C: the terminal echoed ^C and no newline; the result starts a line
+            stderr.write("\n")
+            raise
         if not line:  # Ctrl-D: end of input
             stderr.write("\n")
             raise KeyboardInterrupt

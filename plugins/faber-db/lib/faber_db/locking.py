@@ -52,7 +52,7 @@ def environment_lock(project_root: Path, environment: str, operation: str, *, wa
                     raise FaberError(
                         "DEPLOY_IN_PROGRESS",
                         f"Another faber-db process is working on {environment}{_holder(path)}",
-                        "Wait for it to finish (`faber-db status` shows the result), or raise "
+                        f"Wait for it to finish (`faber-db status {environment}` shows the result), or raise "
                         "safety.lock_wait_seconds to queue behind it.",
                     ) from None
                 time.sleep(0.2)

@@ -395,7 +395,9 @@ def _backup_decision(operation: GuardedOperation, run: Run) -> str | None:
                    if policy == "required" else f"{operation.name} always backs up first")
             with run.steps.run("create_backup"):
                 raise FaberError("BACKUP_REQUIRED", f"{target.name} needs a backup before {operation.name} ({why}); "
-                                 "--skip-backup refused; nothing was changed", "Run again without --skip-backup.")
+                                 "--skip-backup refused; nothing was changed",
+                                 "Run the same command without --skip-backup: faber-db takes a verified backup "
+                                 "first, then applies.")
         return "--skip-backup"
     if not (must or policy == "recommended" or request.force_backup or plan.requires_backup):
         return f"backup policy of {target.name} is {policy} (pass --backup to take one)"

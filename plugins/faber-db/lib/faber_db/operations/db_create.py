@@ -104,7 +104,7 @@ class DbCreateOperation(GuardedOperation):
         target = run.require_target()
         return Result(status="success", operation=self.name, environment=target.name,
                       message=f"Created {self.details.database}", details=self.details,
-                      suggested_fixes=[f"Apply the migrations: faber-db migrate {target.name}"])
+                      suggested_fixes=[f"Apply the migrations: `faber-db migrate {target.name}`"])
 
     def failure_result(self, run: Run, error: FaberError) -> Result:
         self._sync(run)

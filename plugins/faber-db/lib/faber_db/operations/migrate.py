@@ -172,13 +172,15 @@ class MigrateOperation(GuardedOperation):
             return
         backup_id = journal.get("backup_id")
         target = run.require_target()
-        fix = (f"faber-db restore {target.name} --from {backup_id}" if backup_id else
-               f"faber-db status {target.name}, then repair the database by hand")
+        hint = (f"Restore the backup taken before it: `faber-db restore {target.name} --from {backup_id}`, then "
+                "deploy again." if backup_id else
+                f"No backup was taken before it: undo by hand what {', '.join(state.failed)} changed (`faber-db "
+                f"status {target.name}` lists it), then deploy again.")
         raise FaberError(
             "INTERRUPTED_DEPLOY",
             f"A deploy of plan {journal.get('plan_id')} started {journal.get('started_at')} was interrupted and left "
             f"a failed migration ({', '.join(state.failed)}); nothing was changed now",
-            f"Restore the backup taken before it: `{fix}`", details={"journal": journal, "failed": state.failed})
+            hint, details={"journal": journal, "failed": state.failed})
 
     # --- plan ------------------------------------------------------------------------------------
 

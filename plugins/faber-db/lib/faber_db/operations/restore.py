@@ -190,7 +190,7 @@ class RestoreOperation(GuardedOperation):
         return Result(status="warning" if run.warnings else "success", operation=self.name, environment=target.name,
                       message=f"Restored {target.name} from {self.options.backup_id}; data and schema verified "
                       "against its manifest", details=self.details, warnings=run.warnings,
-                      suggested_fixes=[f"To undo: faber-db restore {target.name} --from {safety}"] if safety else [])
+                      suggested_fixes=[f"To undo: `faber-db restore {target.name} --from {safety}`"] if safety else [])
 
     def failure_result(self, run: Run, error: FaberError) -> Result:
         self._sync(run)
