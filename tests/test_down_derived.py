@@ -1,5 +1,5 @@
 """down.sql for purely additive changes is derived from the up script instead of a second Prisma run
-(faber_db/handlers/prisma_inverse.py). These tests hold it to Prisma's own reverse diff on real
+(faber_db/handlers/prisma/inverse.py). These tests hold it to Prisma's own reverse diff on real
 Prisma output: the same statements, and applied to a real database after the up script, the schema
 is back where it was. Changes that are not purely additive must keep Prisma's reverse diff."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from faber import describe
-from faber_db.handlers.prisma_inverse import invert_additive, split_statements
+from faber_db.handlers.prisma.inverse import invert_additive, split_statements
 from faber_db.safety import analyze_sql, data_loss_message
 from harness import DEFAULT_MODELS, PrismaProject
 from test_generate import DEPLOYED, catalog, generate, setup_faber

@@ -374,7 +374,7 @@ class PrismaHandler:
         """
         import subprocess
 
-        from faber_db.handlers.prisma_inverse import Inverse, invert_additive
+        from faber_db.handlers.prisma.inverse import Inverse, invert_additive
 
         has_history = bool(self.local_migrations())
         shadows = (shadow_url, down_shadow_url or shadow_url)
