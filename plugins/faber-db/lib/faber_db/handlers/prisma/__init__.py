@@ -18,10 +18,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from faber_db.errors import FaberError
 from faber_db.handlers.base import AppliedMigration, LocalMigration, SchemaDiff
+from faber_db.handlers.prisma._lazy import LazyPattern
+from faber_db.handlers.prisma.messages import error_from, schema_error
 from faber_db.redact import redact
 
 if TYPE_CHECKING:
@@ -30,49 +32,17 @@ if TYPE_CHECKING:
     from faber_db.config import LoadedConfig
     from faber_db.database import Database
 
-class _LazyPattern:
-    """A regex compiled on first use: `faber-db status` never needs most of them."""
-
-    def __init__(self, pattern: str, flags: int = 0) -> None:
-        self._args = (pattern, flags)
-        self._compiled: re.Pattern[str] | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._compiled is None:
-            self._compiled = re.compile(*self._args)
-        return getattr(self._compiled, name)
-
-
 HISTORY_TABLE = "_prisma_migrations"
 MIGRATION_FILE = "migration.sql"
 DOWN_FILE = "down.sql"
 LOCK_FILE = "migration_lock.toml"
 
-# Prisma error codes → faber-db codes (https://www.prisma.io/docs/orm/reference/error-reference)
-PRISMA_ERROR_CODES: dict[str, str] = {
-    "P1000": "DATABASE_UNREACHABLE",  # authentication failed
-    "P1001": "DATABASE_UNREACHABLE",  # can't reach database server
-    "P1002": "DATABASE_UNREACHABLE",  # server reached but timed out
-    "P1003": "DATABASE_UNREACHABLE",  # database does not exist
-    "P1010": "DATABASE_UNREACHABLE",  # access denied
-    "P1011": "DATABASE_UNREACHABLE",  # TLS error
-    "P1012": "SCHEMA_INVALID",  # schema validation error
-    "P1013": "DATABASE_URL_INVALID",  # invalid database string
-    "P3005": "DRIFT_DETECTED",  # database not empty, no history (baseline needed)
-    "P3006": "MIGRATION_FAILED",  # migration failed to apply cleanly to the shadow database
-    "P3008": "PRISMA_FAILED",  # migration already recorded as applied
-    "P3009": "FAILED_MIGRATION_PRESENT",  # failed migrations found in the target database
-    "P3014": "DATABASE_ERROR",  # could not create shadow database
-    "P3018": "MIGRATION_FAILED",  # a migration failed to apply
-}
-
-_DATASOURCE = _LazyPattern(r"datasource\s+\w+\s*\{(?P<body>[^}]*)\}", re.S)
-_PROVIDER = _LazyPattern(r"^\s*provider\s*=\s*\"(?P<p>[^\"]+)\"", re.M)
-_ENV_URL = _LazyPattern(r"^\s*(?:url|directUrl|shadowDatabaseUrl)\s*=\s*env\(\s*\"(?P<v>[^\"]+)\"\s*\)", re.M)
-_CONFIG_ENV = _LazyPattern(r"env\(\s*[\"'](?P<v>[A-Z0-9_]+)[\"']\s*\)|process\.env\.(?P<w>[A-Z0-9_]+)")
-_CONFIG_MIGRATIONS = _LazyPattern(r"migrations\s*:\s*\{[^}]*?path\s*:\s*[\"'](?P<p>[^\"']+)[\"']", re.S)
-_CONFIG_SCHEMA = _LazyPattern(r"\bschema\s*:\s*[\"'](?P<p>[^\"']+)[\"']")
-_PCODE = _LazyPattern(r"\b(P[1-3]\d{3})\b")
+_DATASOURCE = LazyPattern(r"datasource\s+\w+\s*\{(?P<body>[^}]*)\}", re.S)
+_PROVIDER = LazyPattern(r"^\s*provider\s*=\s*\"(?P<p>[^\"]+)\"", re.M)
+_ENV_URL = LazyPattern(r"^\s*(?:url|directUrl|shadowDatabaseUrl)\s*=\s*env\(\s*\"(?P<v>[^\"]+)\"\s*\)", re.M)
+_CONFIG_ENV = LazyPattern(r"env\(\s*[\"'](?P<v>[A-Z0-9_]+)[\"']\s*\)|process\.env\.(?P<w>[A-Z0-9_]+)")
+_CONFIG_MIGRATIONS = LazyPattern(r"migrations\s*:\s*\{[^}]*?path\s*:\s*[\"'](?P<p>[^\"']+)[\"']", re.S)
+_CONFIG_SCHEMA = LazyPattern(r"\bschema\s*:\s*[\"'](?P<p>[^\"']+)[\"']")
 _PROVIDERS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
 CONFIG_FILE_NAMES = ("prisma.config.ts", "prisma.config.mts", "prisma.config.js", ".config/prisma.ts")
 
@@ -154,14 +124,12 @@ def detect_project(root: Path) -> DetectedProject:
                            config_file=config_file)
 
 
-_ADAPTER_MODE = _LazyPattern(r"\badapter\s*[:(]")
-_SCHEMA_ERROR_LINE = _LazyPattern(r"schema\.prisma:(\d+)")
-_ENGINE_DOWNLOAD = _LazyPattern(r"binaries\.prisma\.sh|PRISMA_(?:SCHEMA_ENGINE_BINARY|QUERY_ENGINE_LIBRARY)")
+_ADAPTER_MODE = LazyPattern(r"\badapter\s*[:(]")
 EMPTY_MIGRATION = "-- This is an empty migration."
 
 
-_STEP_COMMENT = _LazyPattern(r"^-- (?P<kind>[A-Z][A-Za-z]+)\s*$")
-_STEP_TARGET = _LazyPattern(
+_STEP_COMMENT = LazyPattern(r"^-- (?P<kind>[A-Z][A-Za-z]+)\s*$")
+_STEP_TARGET = LazyPattern(
     r'(?:TABLE|INDEX|TYPE|ON|SCHEMA|EXTENSION)\s+(?:IF (?:NOT )?EXISTS\s+)?(?:"[^"]+"\.)?"(?P<name>[^"]+)"')
 
 
@@ -458,21 +426,7 @@ class PrismaHandler:
                     _kill_group(process)
 
     def schema_error(self, result: subprocess.CompletedProcess[str]) -> FaberError | None:
-        """A schema Prisma cannot parse is the user's input: exit 2, naming the line."""
-        output = result.stderr + "\n" + result.stdout
-        if "P1012" not in output and "Schema validation error" not in output and "error: " not in output:
-            return None
-        line = _SCHEMA_ERROR_LINE.search(output)
-        messages = [m.strip() for m in re.findall(r"error: ([^\n]+)", output)]
-        where = f" at line {line[1]}" if line else ""
-        first = messages[0] if messages else "Prisma could not validate the schema"
-        return FaberError(
-            "SCHEMA_INVALID",
-            f"{self.config.prisma.schema}{where}: {first}",
-            "Fix the schema (`npx prisma validate` shows every error), then run again; nothing was written.",
-            details={"line": int(line[1]) if line else None, "errors": messages,
-                     "prisma_output": "\n".join(output.strip().splitlines()[-20:])},
-        )
+        return schema_error(result, self.config.prisma.schema)
 
     def write_migration(self, name: str, up_sql: str, down_sql: str | None) -> Path:
         """Write `<migrations>/<name>/migration.sql` (+ down.sql) atomically; the lock file if missing."""
@@ -578,41 +532,7 @@ class PrismaHandler:
             db.execute(f"DELETE FROM {HISTORY_TABLE} WHERE migration_name = ?", (name,))
 
     def error_from(self, result: subprocess.CompletedProcess[str], what: str) -> FaberError:
-        """Turn a failed Prisma call into a FaberError with a stable code and the output's tail."""
-        output = (result.stderr + "\n" + result.stdout).strip()
-        pcode = next(iter(_PCODE.findall(output)), None)
-        code = PRISMA_ERROR_CODES.get(pcode or "", "PRISMA_FAILED")
-        # checked first: the failed download's ENOTFOUND is about Prisma's binary host, not the database
-        if code == "PRISMA_FAILED" and _ENGINE_DOWNLOAD.search(output):
-            code = "PRISMA_ENGINE_UNAVAILABLE"
-        # driver adapters report connection problems without a P-code
-        if code == "PRISMA_FAILED" and re.search(
-                r"Can't reach database server|ECONNREFUSED|ENOTFOUND|password authentication failed|"
-                r"[Aa]uthentication failed|database \S+ does not exist|SQLITE_CANTOPEN", output):
-            code = "DATABASE_UNREACHABLE"
-        tail = "\n".join(output.splitlines()[-25:])
-        return FaberError(
-            code,
-            f"{what} failed (prisma exit {result.returncode}{', ' + pcode if pcode else ''})",
-            _hint_for(code),
-            details={"prisma_code": pcode, "prisma_output": tail},
-        )
-
-
-def _hint_for(code: str) -> str:
-    return {
-        "DATABASE_UNREACHABLE": "Check that the database server is running and the URL is right.",
-        "SCHEMA_INVALID": "Fix the schema error shown in prisma_output (`npx prisma validate`).",
-        "FAILED_MIGRATION_PRESENT": "Run `faber-db status <env>` to see the failed migration, then restore "
-        "or resolve it (`faber-db rollback` / `prisma migrate resolve`).",
-        "MIGRATION_FAILED": "Read prisma_output for the database error; fix the migration SQL.",
-        # Driver-adapter projects need no engine binary, but only Prisma's reading of the generator block
-        # tells it so: a syntax error that hides that block sends Prisma after the query engine instead.
-        "PRISMA_ENGINE_UNAVAILABLE": "Prisma tried to download an engine from binaries.prisma.sh and could "
-        "not. If schema.prisma was just edited, look for a syntax error first (with driver adapters a "
-        "broken schema makes Prisma want its query engine); otherwise run Prisma once where it can "
-        "download, or point PRISMA_SCHEMA_ENGINE_BINARY / PRISMA_QUERY_ENGINE_LIBRARY at local engines.",
-    }.get(code, "See prisma_output in the details.")
+        return error_from(result, what)
 
 
 def _die_with_parent_in_background() -> None:
