@@ -9,7 +9,6 @@ whole process group is killed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -22,7 +21,9 @@ from typing import TYPE_CHECKING
 
 from faber_db.errors import FaberError
 from faber_db.handlers.base import AppliedMigration, LocalMigration, SchemaDiff
+from faber_db.handlers.prisma import history
 from faber_db.handlers.prisma._lazy import LazyPattern
+from faber_db.handlers.prisma.history import DOWN_FILE, LOCK_FILE, MIGRATION_FILE
 from faber_db.handlers.prisma.messages import error_from, schema_error
 from faber_db.redact import redact
 
@@ -32,10 +33,6 @@ if TYPE_CHECKING:
     from faber_db.config import LoadedConfig
     from faber_db.database import Database
 
-HISTORY_TABLE = "_prisma_migrations"
-MIGRATION_FILE = "migration.sql"
-DOWN_FILE = "down.sql"
-LOCK_FILE = "migration_lock.toml"
 
 _DATASOURCE = LazyPattern(r"datasource\s+\w+\s*\{(?P<body>[^}]*)\}", re.S)
 _PROVIDER = LazyPattern(r"^\s*provider\s*=\s*\"(?P<p>[^\"]+)\"", re.M)
@@ -148,10 +145,6 @@ def summarize_script(sql: str) -> list[dict[str, str]]:
     return changes
 
 
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 class PrismaHandler:
     name = "prisma"
     empty_migration_sql = EMPTY_MIGRATION
@@ -178,45 +171,12 @@ class PrismaHandler:
     # --- the migrations folder ---------------------------------------------------------------
 
     def local_migrations(self) -> list[LocalMigration]:
-        directory = self.migrations_dir
-        if not directory.is_dir():
-            return []
-        found = []
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if not entry.is_dir():
-                    continue
-                folder = Path(entry.path)
-                sql = folder / MIGRATION_FILE
-                if not sql.is_file():
-                    continue
-                down = folder / DOWN_FILE
-                found.append(LocalMigration(
-                    name=entry.name,
-                    path=folder,
-                    sql_path=sql,
-                    checksum=sha256_file(sql),
-                    down_path=down if down.is_file() else None,
-                ))
-        found.sort(key=lambda m: m.name)  # Prisma applies in lexicographic order of folder names
-        return found
+        return history.local_migrations(self.migrations_dir)
 
     # --- the history table ---------------------------------------------------------------------
 
     def applied_migrations(self, db: Database) -> list[AppliedMigration]:
-        if not db.table_exists(HISTORY_TABLE):
-            return []
-        rows = db.query(
-            "SELECT migration_name, checksum, started_at, finished_at, rolled_back_at, logs, "
-            f"applied_steps_count FROM {HISTORY_TABLE} ORDER BY started_at, migration_name"
-        )
-        return [
-            AppliedMigration(
-                name=str(r[0]), checksum=str(r[1]), started_at=_ts(r[2]), finished_at=_ts(r[3]),
-                rolled_back_at=_ts(r[4]), logs=r[5], applied_steps=int(r[6] or 0),
-            )
-            for r in rows
-        ]
+        return history.applied(db)
 
     # --- the CLI -----------------------------------------------------------------------------------
 
@@ -527,9 +487,7 @@ class PrismaHandler:
         return self.run(args, database_url=database_url)
 
     def forget_migrations(self, db: Database, names: list[str]) -> None:
-        """Remove rolled-back migrations from the history table, so Prisma sees them as pending."""
-        for name in names:
-            db.execute(f"DELETE FROM {HISTORY_TABLE} WHERE migration_name = ?", (name,))
+        history.forget(db, names)
 
     def error_from(self, result: subprocess.CompletedProcess[str], what: str) -> FaberError:
         return error_from(result, what)
@@ -570,17 +528,3 @@ def _kill_group(process: subprocess.Popen[str]) -> None:
         process.communicate(timeout=5)
     except subprocess.TimeoutExpired:  # pragma: no cover
         pass
-
-
-def _ts(value: object) -> str | None:
-    """Timestamps as ISO strings; Prisma stores them as epoch milliseconds on SQLite."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        from datetime import datetime, timezone
-
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc).isoformat()
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
-
