@@ -9,11 +9,8 @@ whole process group is killed.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,10 +19,10 @@ from faber_db.errors import FaberError
 from faber_db.handlers.base import AppliedMigration, LocalMigration, SchemaDiff
 from faber_db.handlers.prisma import history, project
 from faber_db.handlers.prisma._lazy import LazyPattern
+from faber_db.handlers.prisma.cli import PrismaCli
 from faber_db.handlers.prisma.history import DOWN_FILE, LOCK_FILE, MIGRATION_FILE
 from faber_db.handlers.prisma.messages import error_from, schema_error
 from faber_db.handlers.prisma.project import DetectedProject, detect_project
-from faber_db.redact import redact
 
 if TYPE_CHECKING:
     import subprocess
@@ -66,6 +63,7 @@ class PrismaHandler:
         self.loaded = loaded
         self.config = loaded.config
         self.root = loaded.project_root
+        self.prisma = PrismaCli(self.root, self.config.prisma.command, self.config.prisma.timeout_seconds)
 
     @property
     def schema_path(self) -> Path:
@@ -94,32 +92,13 @@ class PrismaHandler:
     # --- the CLI -----------------------------------------------------------------------------------
 
     def cli(self) -> list[str]:
-        configured = list(self.config.prisma.command)
-        if configured:
-            return configured
-        local = self.root / "node_modules" / ".bin" / "prisma"
-        if local.exists():
-            return [str(local)]
-        raise FaberError(
-            "PRISMA_NOT_FOUND",
-            "The Prisma CLI is not installed in this project (no node_modules/.bin/prisma)",
-            "Run `npm install --save-dev prisma` in the project, or set prisma.command in the config.",
-        )
+        return self.prisma.argv()
 
     def version(self) -> str | None:
-        """The project's Prisma version, read from its package.json (no subprocess)."""
-        package = self.root / "node_modules" / "prisma" / "package.json"
-        try:
-            return str(json.loads(package.read_text("utf-8"))["version"])
-        except (OSError, ValueError, KeyError):
-            return None
+        return self.prisma.version()
 
     def major_version(self) -> int:
-        version = self.version()
-        try:
-            return int(version.split(".")[0]) if version else 6
-        except ValueError:
-            return 6
+        return self.prisma.major()
 
     def url_env_names(self) -> tuple[str, ...]:
         return project.url_env_names(self.schema_path, self.prisma_config_file())
@@ -241,42 +220,9 @@ class PrismaHandler:
                      run_envs: list[dict[str, str]] | None = None, background: bool = False,
                      enough: Callable[[subprocess.CompletedProcess[str]], bool] | None = None,
                      ) -> list[subprocess.CompletedProcess[str]]:
-        """Run Prisma commands side by side, each non-interactive in its own process group, which is
-        killed on timeout, Ctrl-C or any error, so no Prisma process outlives faber-db.
-        `run_envs`: more variables for each run (same order as `runs`). `background`: every run but
-        the first at the lowest CPU priority. `enough(result)`: called as each run ends, in order;
-        True stops (kills) the runs not yet collected and returns the results so far."""
-        import subprocess
-
-        env = {**self.child_env(database_url), **(extra_env or {})}
-        limit = timeout if timeout is not None else self.config.prisma.timeout_seconds
-        processes: list[subprocess.Popen[str]] = []
-        try:
-            for index, args in enumerate(runs):
-                own = run_envs[index] if run_envs else {}
-                processes.append(subprocess.Popen(
-                    [*self.cli(), *args], cwd=self.root, env={**env, **own},
-                    stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                    preexec_fn=_die_with_parent_in_background if background and index else _die_with_parent))
-            results = []
-            for args, process in zip(runs, processes, strict=True):
-                stdout, stderr = process.communicate(stdin_text, timeout=limit)
-                results.append(subprocess.CompletedProcess(args, process.returncode, redact(stdout), redact(stderr)))
-                if enough is not None and enough(results[-1]):
-                    break  # the `finally` below kills the rest
-            return results
-        except subprocess.TimeoutExpired:
-            what = " ".join(runs[0][:2])
-            raise FaberError("PRISMA_TIMEOUT", f"prisma {what} did not finish in {limit:g} s",
-                             "Raise prisma.timeout_seconds in the config or pass --timeout.") from None
-        except FileNotFoundError:
-            raise FaberError("PRISMA_NOT_FOUND", "Cannot run the Prisma CLI",
-                             "Install Prisma in the project or fix prisma.command in the config.") from None
-        finally:
-            for process in processes:
-                if process.poll() is None:
-                    _kill_group(process)
+        return self.prisma.run_parallel(runs, env={**self.child_env(database_url), **(extra_env or {})},
+                                        timeout=timeout, stdin_text=stdin_text, run_envs=run_envs,
+                                        background=background, enough=enough)
 
     def schema_error(self, result: subprocess.CompletedProcess[str]) -> FaberError | None:
         return schema_error(result, self.config.prisma.schema)
@@ -309,47 +255,8 @@ class PrismaHandler:
     def deploy(self, *, database_url: str, timeout: float | None = None,
                on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[str]:
         """`prisma migrate deploy`, streaming its lines (redacted) to `on_line` as they come."""
-        import subprocess
-        import threading
-
-        limit = timeout if timeout is not None else self.config.prisma.timeout_seconds
-        argv = [*self.cli(), "migrate", "deploy"]
-        try:
-            process = subprocess.Popen(argv, cwd=self.root, env=self.child_env(database_url),
-                                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                                       preexec_fn=_die_with_parent)
-        except FileNotFoundError:
-            raise FaberError("PRISMA_NOT_FOUND", f"Cannot run {argv[0]!r}",
-                             "Install Prisma in the project or fix prisma.command in the config.") from None
-        timed_out = threading.Event()
-
-        def expire() -> None:
-            timed_out.set()
-            _kill_group(process)
-
-        timer = threading.Timer(limit, expire)
-        timer.daemon = True
-        timer.start()
-        lines: list[str] = []
-        try:
-            assert process.stdout is not None
-            for raw in process.stdout:
-                line = redact(raw.rstrip("\n"))
-                lines.append(line)
-                if on_line:
-                    on_line(line)
-            process.wait()
-        except BaseException:
-            _kill_group(process)  # Ctrl-C or a kill of faber-db: take Prisma down with us
-            raise
-        finally:
-            timer.cancel()
-        if timed_out.is_set():
-            raise FaberError("PRISMA_TIMEOUT", f"prisma migrate deploy did not finish in {limit:g} s",
-                             "Raise --timeout (or prisma.timeout_seconds) if the migrations are slow.",
-                             details={"prisma_output": "\n".join(lines[-25:])})
-        return subprocess.CompletedProcess(argv, process.returncode, "\n".join(lines), "")
+        return self.prisma.stream(["migrate", "deploy"], env=self.child_env(database_url), timeout=timeout,
+                                  on_line=on_line)
 
     @staticmethod
     def applying_migration(line: str) -> str | None:
@@ -384,40 +291,3 @@ class PrismaHandler:
 
     def error_from(self, result: subprocess.CompletedProcess[str], what: str) -> FaberError:
         return error_from(result, what)
-
-
-def _die_with_parent_in_background() -> None:
-    """_die_with_parent, at the lowest CPU priority. The child has its own session (setsid), and with
-    Linux's autogroup scheduling a session's priority is its autogroup's, not the process's nice."""
-    _die_with_parent()
-    os.nice(19)
-    try:
-        with open("/proc/self/autogroup", "w") as autogroup:
-            autogroup.write("19")
-    except OSError:
-        pass  # no autogroup (not Linux, or disabled): the nice value above is what counts
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: if faber-db is killed (even with -9), the kernel kills Prisma too,
-    so no orphaned `migrate deploy` races the recovery that follows (Linux; elsewhere a no-op)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-
-
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    import subprocess
-
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        process.communicate(timeout=5)
-    except subprocess.TimeoutExpired:  # pragma: no cover
-        pass
