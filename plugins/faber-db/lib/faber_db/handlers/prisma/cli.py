@@ -1,7 +1,12 @@
 """Running the Prisma CLI: which executable, which version, and every call non-interactive (stdin
 /dev/null or a pipe, an argument list, never a shell), in its own process group that is killed on
 timeout, Ctrl-C or any error, and that dies with faber-db (PR_SET_PDEATHSIG). Output comes back
-redacted."""
+redacted.
+
+A process group, not a session of its own: with Linux's autogroup scheduling every session is
+scheduled as one unit, so a child in a new session at the lowest priority gets almost no CPU on a busy
+machine and runs for minutes; inside faber-db's own session its nice value only yields to faber-db's
+other children."""
 
 from __future__ import annotations
 
@@ -75,8 +80,8 @@ class PrismaCli:
                 processes.append(subprocess.Popen(
                     [*self.argv(), *args], cwd=self.root, env={**env, **own},
                     stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                    preexec_fn=_die_with_parent_in_background if background and index else _die_with_parent))
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                    preexec_fn=_own_group_in_background if background and index else _own_group))
             results = []
             for args, process in zip(runs, processes, strict=True):
                 stdout, stderr = process.communicate(stdin_text, timeout=limit)
@@ -107,8 +112,7 @@ class PrismaCli:
         try:
             process = subprocess.Popen(argv, cwd=self.root, env=env,
                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                                       preexec_fn=_die_with_parent)
+                                       stderr=subprocess.STDOUT, text=True, preexec_fn=_own_group)
         except FileNotFoundError:
             raise FaberError("PRISMA_NOT_FOUND", f"Cannot run {argv[0]!r}",
                              "Install Prisma in the project or fix prisma.command in the config.") from None
@@ -143,21 +147,17 @@ class PrismaCli:
         return subprocess.CompletedProcess(argv, process.returncode, "\n".join(lines), "")
 
 
-def _die_with_parent_in_background() -> None:
-    """_die_with_parent, at the lowest CPU priority. The child has its own session (setsid), and with
-    Linux's autogroup scheduling a session's priority is its autogroup's, not the process's nice."""
-    _die_with_parent()
+def _own_group_in_background() -> None:
+    """_own_group, at the lowest CPU priority among faber-db's children."""
+    _own_group()
     os.nice(19)
-    try:
-        with open("/proc/self/autogroup", "w") as autogroup:
-            autogroup.write("19")
-    except OSError:
-        pass  # no autogroup (not Linux, or disabled): the nice value above is what counts
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: if faber-db is killed (even with -9), the kernel kills Prisma too,
-    so no orphaned `migrate deploy` races the recovery that follows (Linux; elsewhere a no-op)."""
+def _own_group() -> None:
+    """In the child, before exec: a process group of its own (killed as a whole), and if faber-db is
+    killed (even with -9) the kernel kills Prisma too, so no orphaned `migrate deploy` races the
+    recovery that follows (PR_SET_PDEATHSIG: Linux; elsewhere only the group)."""
+    os.setpgid(0, 0)
     if sys.platform.startswith("linux"):
         import ctypes
 
