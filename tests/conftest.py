@@ -1,9 +1,16 @@
-"""Session fixtures: the npm kit, a private PostgreSQL server, and fresh Prisma projects."""
+"""Session fixtures: the npm kits, a private PostgreSQL server, and fresh Prisma projects.
+
+Which Prisma: every Prisma-using fixture stands on `prisma_kit`, Prisma 6.15 unless a test module
+parametrizes it (`pytestmark = PRISMA_MAJORS`: each test once per major, Prisma 6.15 and 7.10.1).
+`--prisma 6|7|all` (default all) selects the majors that run; a test on the default kit is a
+Prisma 6 test.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,6 +26,7 @@ from harness import (
     copy_sqlite,
     ensure_kit,
     find_bin_dir,
+    kit_major,
     make_project,
     pg_template,
 )
@@ -26,15 +34,65 @@ from lifecycle import Lifecycle, created_databases, make_lifecycle
 
 INIT_MIGRATION = "20240101000000_init"
 
+PRISMA_MAJORS = pytest.mark.parametrize(
+    "prisma_kit", [pytest.param(6, id="prisma6"), pytest.param(7, id="prisma7")], indirect=True, scope="session")
+"""`pytestmark = PRISMA_MAJORS` (or a decorator): every test of a module once per Prisma major."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--prisma", choices=("6", "7", "all"), default="all",
+                     help="the Prisma major(s) whose tests run: 6 (the 6.15 kit), 7 (the 7.10.1 kit) or all")
+
+
+def _test_major(item: pytest.Item) -> int | None:
+    """The Prisma major a collected test runs on: its prisma_kit parameter, 6 for the default kit,
+    None when it runs no Prisma."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "prisma_kit" in callspec.params:
+        return int(callspec.params["prisma_kit"])
+    return 6 if "prisma_kit" in getattr(item, "fixturenames", ()) else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.getoption("--prisma")
+    if wanted == "all":
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        major = _test_major(item)
+        (drop if major is not None and major != int(wanted) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@dataclass(frozen=True)
+class PrismaKit:
+    """One installed kit: its major, node_modules, and the session's memoised real-Prisma work on it."""
+
+    major: int
+    node_modules: Path
+    cache: SessionCache
+
+
+@pytest.fixture(scope="session")
+def prisma_kit(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PrismaKit:
+    """The Prisma kit of this test: 6.15 unless parametrized (PRISMA_MAJORS), installed once per cache."""
+    major = int(getattr(request, "param", 6))
+    node_modules = ensure_kit(major)
+    assert kit_major(node_modules) == major
+    return PrismaKit(major, node_modules, SessionCache(tmp_path_factory.mktemp(f"prisma{major}-cache"), node_modules))
+
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @pytest.fixture(scope="session")
-def kit_node_modules() -> Path:
-    """node_modules of the installed Prisma 6.15 kit (installed once into $FABER_TEST_CACHE)."""
-    return ensure_kit()
+def kit_node_modules(prisma_kit: PrismaKit) -> Path:
+    """node_modules of the test's Prisma kit (installed once into $FABER_TEST_CACHE)."""
+    return prisma_kit.node_modules
 
 
 @pytest.fixture(scope="session")
@@ -60,9 +118,9 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServ
 
 
 @pytest.fixture(scope="session")
-def prisma_cache(tmp_path_factory: pytest.TempPathFactory, kit_node_modules: Path) -> SessionCache:
+def prisma_cache(prisma_kit: PrismaKit) -> SessionCache:
     """Memoised real-Prisma work: init SQL per provider/models, deployed SQLite/PostgreSQL templates."""
-    return SessionCache(tmp_path_factory.mktemp("prisma-cache"), kit_node_modules)
+    return prisma_kit.cache
 
 
 @pytest.fixture(scope="session")

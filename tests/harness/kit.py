@@ -1,4 +1,5 @@
-"""The npm kit (Prisma 6.15 + driver adapters) the tests run real Prisma from."""
+"""The npm kits the tests run real Prisma from: Prisma 6.15 (driver-adapter mode, tests/kit) and
+Prisma 7.10.1 (tests/kit7, with the schema-engine shim that stands in for the native engine)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,24 @@ import tempfile
 from pathlib import Path
 
 KIT_DIR = Path(__file__).resolve().parent.parent / "kit"
-"""tests/kit: package.json, package-lock.json and the prisma.config.<provider>.ts files."""
+"""tests/kit: package.json, package-lock.json and the prisma.config.<provider>.ts files (Prisma 6.15)."""
+
+KIT7_DIR = Path(__file__).resolve().parent.parent / "kit7"
+"""tests/kit7: package.json, package-lock.json and schema-engine-shim.mjs (Prisma 7.10.1)."""
 
 PRISMA_VERSION = "6.15.0"
+PRISMA7_VERSION = "7.10.1"
+PRISMA_VERSIONS = {6: PRISMA_VERSION, 7: PRISMA7_VERSION}
+"""The Prisma version of each kit, by major."""
+
+ENGINE_SHIM = "schema-engine-shim.mjs"
+"""Prisma 7 kit only: the stand-in for the native schema-engine binary these machines cannot download.
+It lives beside the kit's node_modules (it finds its packages there) and reaches Prisma through
+PRISMA_SCHEMA_ENGINE_BINARY, a test-kit detail: faber-db itself never sets or needs it."""
 
 _COMPLETE_MARKER = ".faber-kit-complete"
+_KIT_FILES = {6: ("package.json", "package-lock.json"), 7: ("package.json", "package-lock.json", ENGINE_SHIM)}
+_HASHED_FILES = {6: ("package-lock.json",), 7: ("package-lock.json", ENGINE_SHIM)}
 
 
 def cache_dir() -> Path:
@@ -24,31 +38,46 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "faber-db-tests"
 
 
-def kit_lock_hash() -> str:
-    """First 12 hex digits of the sha256 of tests/kit/package-lock.json."""
-    return hashlib.sha256((KIT_DIR / "package-lock.json").read_bytes()).hexdigest()[:12]
+def kit_dir(major: int = 6) -> Path:
+    return {6: KIT_DIR, 7: KIT7_DIR}[major]
+
+
+def kit_lock_hash(major: int = 6) -> str:
+    """First 12 hex digits of the sha256 of the kit's package-lock.json (and its shim, for Prisma 7)."""
+    digest = hashlib.sha256()
+    for name in _HASHED_FILES[major]:
+        digest.update((kit_dir(major) / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def config_file(provider: str) -> Path:
-    """tests/kit/prisma.config.<sqlite|postgres>.ts for a datasource provider."""
+    """tests/kit/prisma.config.<sqlite|postgres>.ts for a datasource provider (Prisma 6.15 kit)."""
     name = {"sqlite": "sqlite", "postgresql": "postgres", "postgres": "postgres"}[provider]
     return KIT_DIR / f"prisma.config.{name}.ts"
 
 
-def ensure_kit() -> Path:
-    """Install the kit once (``npm ci --ignore-scripts``) and return its node_modules path.
+def engine_env(node_modules: Path) -> dict[str, str]:
+    """What a Prisma child needs from the kit behind `node_modules` (a project's symlink or the kit's
+    own folder): PRISMA_SCHEMA_ENGINE_BINARY for the Prisma 7 kit, nothing for the 6.15 kit."""
+    shim = node_modules.resolve().parent / ENGINE_SHIM
+    return {"PRISMA_SCHEMA_ENGINE_BINARY": str(shim)} if shim.is_file() else {}
 
-    The install lives in ``<cache>/kit-<lockhash>/node_modules``. A file lock makes parallel
-    calls (pytest-xdist workers, concurrent sessions) safe; the install is built in a scratch
-    directory and renamed into place, so a crashed install never looks complete.
+
+def ensure_kit(major: int = 6) -> Path:
+    """Install a kit once (``npm ci --ignore-scripts``) and return its node_modules path.
+
+    The install lives in ``<cache>/kit-<hash>/node_modules`` (``kit7-<hash>`` for Prisma 7). A file
+    lock makes parallel calls (pytest-xdist workers, concurrent sessions) safe; the install is built in
+    a scratch directory and renamed into place, so a crashed install never looks complete.
     """
     root = cache_dir()
     root.mkdir(parents=True, exist_ok=True)
-    target = root / f"kit-{kit_lock_hash()}"
+    stem = "kit" if major == 6 else f"kit{major}"
+    target = root / f"{stem}-{kit_lock_hash(major)}"
     node_modules = target / "node_modules"
     if (target / _COMPLETE_MARKER).is_file():
         return node_modules
-    with open(root / f"kit-{kit_lock_hash()}.lock", "w") as lock:
+    with open(root / f"{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if (target / _COMPLETE_MARKER).is_file():
@@ -57,12 +86,12 @@ def ensure_kit() -> Path:
                 shutil.rmtree(target)
             npm = shutil.which("npm")
             if npm is None:
-                raise RuntimeError("npm is not on PATH: the Prisma test kit needs Node.js 20+ and npm")
+                raise RuntimeError("npm is not on PATH: the Prisma test kits need Node.js 20.19+ and npm")
             scratch = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=root))
             os.chmod(scratch, 0o755)
             try:
-                for name in ("package.json", "package-lock.json"):
-                    shutil.copy2(KIT_DIR / name, scratch / name)
+                for name in _KIT_FILES[major]:
+                    shutil.copy2(kit_dir(major) / name, scratch / name)
                 proc = subprocess.run(
                     [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
                     cwd=scratch,
@@ -78,7 +107,7 @@ def ensure_kit() -> Path:
                     )
                 if not (scratch / "node_modules" / "prisma" / "build" / "index.js").is_file():
                     raise RuntimeError(f"npm ci did not install prisma into {scratch}/node_modules")
-                (scratch / _COMPLETE_MARKER).write_text(kit_lock_hash() + "\n")
+                (scratch / _COMPLETE_MARKER).write_text(kit_lock_hash(major) + "\n")
                 os.rename(scratch, target)
             except BaseException:
                 shutil.rmtree(scratch, ignore_errors=True)
