@@ -1,9 +1,11 @@
 """Session fixtures: the npm kits, a private PostgreSQL server, and fresh Prisma projects.
 
-Which Prisma: every Prisma-using fixture stands on `prisma_kit`, Prisma 6.15 unless a test module
-parametrizes it (`pytestmark = PRISMA_MAJORS`: each test once per major, Prisma 6.15 and 7.10.1).
-`--prisma 6|7|all` (default all) selects the majors that run; a test on the default kit is a
-Prisma 6 test.
+Which Prisma: every Prisma-using fixture stands on `prisma_kit`, Prisma 6.15 unless the test is
+marked `prisma_majors` (e.g. `pytestmark = pytest.mark.prisma_majors`): then it runs once per major,
+Prisma 6.15 and 7.10.1 (`@pytest.mark.prisma_majors(7)`: Prisma 7 only). `--prisma 6|7|all`
+(default all) selects the majors that run; a test on the default kit is a Prisma 6 test. A fixture
+that picks a project fixture by name (getfixturevalue) must itself ask for `prisma_kit`, so the
+parameter reaches it.
 """
 
 from __future__ import annotations
@@ -34,14 +36,25 @@ from lifecycle import Lifecycle, created_databases, make_lifecycle
 
 INIT_MIGRATION = "20240101000000_init"
 
-PRISMA_MAJORS = pytest.mark.parametrize(
-    "prisma_kit", [pytest.param(6, id="prisma6"), pytest.param(7, id="prisma7")], indirect=True, scope="session")
-"""`pytestmark = PRISMA_MAJORS` (or a decorator): every test of a module once per Prisma major."""
+PRISMA_MAJORS = (6, 7)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--prisma", choices=("6", "7", "all"), default="all",
                      help="the Prisma major(s) whose tests run: 6 (the 6.15 kit), 7 (the 7.10.1 kit) or all")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "prisma_majors(*majors): run the test once per Prisma major (default: "
+                            "6 and 7, the 6.15 and 7.10.1 kits; a test's own mark overrides its module's)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("prisma_majors")
+    if "prisma_kit" in metafunc.fixturenames and marker is not None:
+        majors = marker.args or PRISMA_MAJORS
+        metafunc.parametrize("prisma_kit", majors, ids=[f"prisma{m}" for m in majors], indirect=True,
+                             scope="session")
 
 
 def _test_major(item: pytest.Item) -> int | None:
@@ -190,7 +203,7 @@ def pg_deployed_project(
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def lifecycle(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Lifecycle]:
+def lifecycle(request: pytest.FixtureRequest, tmp_path: Path, prisma_kit: PrismaKit) -> Iterator[Lifecycle]:
     """A configured project (faber-db init done) on each provider, its init migration NOT yet
     applied; dev, staging and production each on a database of their own."""
     project: PrismaProject = request.getfixturevalue(f"{'sqlite' if request.param == 'sqlite' else 'pg'}_project")

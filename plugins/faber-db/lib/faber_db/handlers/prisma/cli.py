@@ -10,7 +10,6 @@ other children."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faber_db.errors import FaberError
+from faber_db.handlers.prisma.project import installed_version
 from faber_db.redact import redact
 
 if TYPE_CHECKING:
@@ -47,11 +47,7 @@ class PrismaCli:
 
     def version(self) -> str | None:
         """The project's Prisma version, read from its package.json (no subprocess)."""
-        package = self.root / "node_modules" / "prisma" / "package.json"
-        try:
-            return str(json.loads(package.read_text("utf-8"))["version"])
-        except (OSError, ValueError, KeyError):
-            return None
+        return installed_version(self.root)
 
     def major(self) -> int:
         version = self.version()

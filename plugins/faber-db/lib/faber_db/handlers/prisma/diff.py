@@ -4,10 +4,12 @@ and back (its down.sql), the script's step comments, and the migration folder Pr
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from faber_db.errors import FaberError
 from faber_db.handlers.base import SchemaDiff
 from faber_db.handlers.prisma._lazy import LazyPattern
 from faber_db.handlers.prisma.history import DOWN_FILE, LOCK_FILE, MIGRATION_FILE
@@ -38,37 +40,48 @@ def summarize_script(sql: str) -> list[dict[str, str]]:
     return changes
 
 
-def diff_argv(*, major: int, schema_path: Path, migrations_dir: Path, reverse: bool, has_history: bool,
-              shadow_url: str | None) -> list[str]:
-    """`migrate diff` from the history to the schema (or back, `reverse`), in the given major's flags."""
+Source = Literal["empty", "migrations", "database"]
+
+
+def diff_argv(*, major: int, schema_path: Path, migrations_dir: Path, source: Source, reverse: bool) -> list[str]:
+    """`migrate diff` from the history to the schema (or back, `reverse`), in the given major's flags.
+    The history is `source`: nothing yet ("empty"), the migration folder for Prisma to replay
+    ("migrations"), or the database the datasource URL names, which holds the replayed history
+    ("database": Prisma 7's config datasource, Prisma 6's schema datasource; no URL on the command line)."""
     schema = str(schema_path)
-    history = ["--from-migrations" if not reverse else "--to-migrations", str(migrations_dir)]
-    if not has_history:
-        history = ["--from-empty"] if not reverse else ["--to-empty"]
+    if source == "empty":
+        history = ["--from-empty" if not reverse else "--to-empty"]
+    elif source == "migrations":
+        history = ["--from-migrations" if not reverse else "--to-migrations", str(migrations_dir)]
+    elif major >= 7:
+        history = ["--from-config-datasource" if not reverse else "--to-config-datasource"]
+    else:
+        history = ["--from-schema-datasource" if not reverse else "--to-schema-datasource", schema]
     schema_flag = "--to-schema" if major >= 7 else "--to-schema-datamodel"
     if reverse:
         schema_flag = schema_flag.replace("--to-", "--from-")
-    argv = ["migrate", "diff", *(history if not reverse else []), schema_flag, schema,
+    return ["migrate", "diff", *(history if not reverse else []), schema_flag, schema,
             *(history if reverse else []), "--script", "--exit-code"]
-    if shadow_url and has_history and major < 7:
-        argv += ["--shadow-database-url", shadow_url]
-    return argv
 
 
-def diff_schema(handler: PrismaHandler, *, database_url: str | None, shadow_url: str | None = None,
-                down_shadow_url: str | None = None,
+UP_STEP = "prisma migrate diff (migration.sql: history -> schema)"
+DOWN_STEP = "prisma migrate diff (down.sql: schema -> history)"
+
+
+def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_database: bool,
                 while_reverse_runs: Callable[[], None] | None = None) -> SchemaDiff:
-    """The up `migrate diff` and its reverse (down.sql), side by side.
+    """The up `migrate diff` and its reverse (down.sql), side by side; neither touches an environment's
+    database.
 
-    Neither touches the environment's database: the history is replayed into a shadow database
-    (Prisma's own for driver adapters, else `shadow_url` for the up diff and `down_shadow_url` for
-    the down diff, which the caller creates and drops). Prisma wipes a shadow database when a diff
-    starts, so two diffs never share one at the same time: with a single shadow they run in turn.
+    `from_database`: `database_url` names a scratch database the caller has replayed the whole history
+    into, and both diffs read it (no shadow database anywhere). Otherwise (Prisma 6 with a driver
+    adapter) Prisma replays the history itself, into a shadow database its adapter makes on the server
+    of `database_url`.
 
     The reverse diff runs at the lowest CPU priority. When the up script only creates things, its
-    inverse is written without it (inverse.py) and it is stopped, so the common change costs
-    about one Prisma run -- except where stopping it would strand a shadow database Prisma made
-    on a PostgreSQL server (driver adapters). `while_reverse_runs` is called once the up diff has
+    inverse is written without it (inverse.py) and it is stopped, so the common change costs about one
+    Prisma run. A shadow database a stopped or crashed Prisma leaves on a PostgreSQL server is dropped
+    afterwards (or named in the result's warnings). `while_reverse_runs` is called once the up diff has
     changes and the reverse one is still needed: work to overlap with it.
     """
     import subprocess
@@ -76,44 +89,106 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, shadow_url:
     from faber_db.handlers.prisma.inverse import Inverse, invert_additive
 
     has_history = bool(handler.local_migrations())
-    shadows = (shadow_url, down_shadow_url or shadow_url)
+    source: Source = ("database" if from_database else "migrations") if has_history else "empty"
     major = handler.major_version()
     runs = [diff_argv(major=major, schema_path=handler.schema_path, migrations_dir=handler.migrations_dir,
-                      reverse=r, has_history=has_history, shadow_url=s)
-            for r, s in zip((False, True), shadows, strict=True)]
-    major7 = major >= 7
-    envs = [{"SHADOW_DATABASE_URL": s} if s and major7 else {} for s in shadows]
+                      source=source, reverse=reverse) for reverse in (False, True)]
     provider = handler.config.database.provider
-    may_stop_reverse = provider == "sqlite" or not handler.manages_own_shadow()
+    # Prisma 7 qualifies the names of its reverse diff with the datasource's schema
+    qualify = _url_schema(database_url) if major >= 7 and provider == "postgresql" else None
     derived: Inverse | None = None
+    warnings: list[str] = []
 
     def reverse_not_needed(up: subprocess.CompletedProcess[str]) -> bool:
         nonlocal derived
         if up.returncode != 2:  # no change, or an error
-            return may_stop_reverse
-        derived = invert_additive(up.stdout, provider) if may_stop_reverse else None
+            return True
+        derived = invert_additive(up.stdout, provider, qualify)
         if derived is not None:
             return True
         if while_reverse_runs is not None:
             while_reverse_runs()
         return False
 
-    if has_history and shadow_url and shadows[0] == shadows[1]:
-        up = handler.run_parallel(runs[:1], database_url=database_url, extra_env=envs[0])[0]
-        results = [up] if reverse_not_needed(up) else [
-            up, handler.run_parallel(runs[1:], database_url=database_url, extra_env=envs[1])[0]]
-    else:
-        results = handler.run_parallel(runs, database_url=database_url, run_envs=envs, background=True,
-                                    enough=reverse_not_needed)
+    prisma_shadows = source == "migrations" and provider == "postgresql" and database_url is not None
+    with stranded_shadows_dropped(database_url if prisma_shadows else None, warnings):
+        results = handler.run_parallel(runs, database_url=database_url, background=True, enough=reverse_not_needed)
     up = results[0]
     # without the reverse diff's run: the derived script, or nothing (no change, or up failed)
     down = results[1] if len(results) == 2 else subprocess.CompletedProcess(
         runs[1], up.returncode, derived.sql if derived else "", "")
-    for result, what in ((up, "prisma migrate diff"), (down, "prisma migrate diff (down)")):
+    for result, what in ((up, UP_STEP), (down, DOWN_STEP)):
         if result.returncode not in (0, 2):
-            raise handler.schema_error(result) or handler.error_from(result, what)
+            error = handler.schema_error(result) or handler.error_from(result, what)
+            error.details.setdefault("warnings", warnings)
+            raise error
     return SchemaDiff(changed=up.returncode == 2, up_sql=up.stdout, down_sql=down.stdout,
-                      down_drops=derived.drops if derived else None)
+                      down_drops=derived.drops if derived else None, warnings=warnings)
+
+
+def _url_schema(url: str | None) -> str:
+    """The schema of a PostgreSQL URL (`?schema=`), as Prisma reads it; `public` without one."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(url or "").query).get("schema", ["public"])[-1]
+
+
+SHADOW_PREFIX = "prisma_migrate_shadow_db_"
+_SHADOW_NAME = LazyPattern(r"prisma_migrate_shadow_db_[0-9a-fA-F-]{1,64}")
+
+
+@contextmanager
+def stranded_shadows_dropped(server_url: str | None, warnings: list[str]) -> Iterator[None]:
+    """Around Prisma runs that may make shadow databases (`prisma_migrate_shadow_db_<uuid>`) on the
+    PostgreSQL server of `server_url`: afterwards, drop each one that appeared meanwhile and is no longer
+    in use -- a Prisma killed (stopped, timed out, crashed) never dropped its own -- and name in
+    `warnings` any that cannot be dropped. None: no server, nothing to watch."""
+    if server_url is None:
+        yield
+        return
+    before = _shadow_databases(server_url)
+    try:
+        yield
+    finally:
+        if before is not None:
+            for name in sorted((_shadow_databases(server_url) or set()) - before):
+                if not _drop_unused(server_url, name):
+                    warnings.append(f"Prisma left its shadow database {name} on the server and faber-db could not "
+                                    f"drop it (still in use?): drop it with DROP DATABASE \"{name}\" once unused.")
+
+
+def _shadow_databases(server_url: str) -> set[str] | None:
+    """The shadow databases Prisma has on the server now; None when the server cannot be asked."""
+    from faber_db.database import PostgresDatabase, parse_postgres_url
+
+    try:
+        with PostgresDatabase(parse_postgres_url(server_url)) as db:
+            rows = db.query("SELECT datname FROM pg_database WHERE starts_with(datname, ?)", (SHADOW_PREFIX,))
+    except FaberError:
+        return None
+    return {str(r[0]) for r in rows if _SHADOW_NAME.fullmatch(str(r[0]))}
+
+
+def _drop_unused(server_url: str, name: str) -> bool:
+    """DROP DATABASE without FORCE (one still in use belongs to a Prisma that is running), retried while
+    the server ends the sessions of a Prisma that was just killed."""
+    import time
+
+    from faber_db.database import PostgresDatabase, parse_postgres_url
+
+    deadline = time.monotonic() + 2.0
+    try:
+        with PostgresDatabase(parse_postgres_url(server_url)) as db:
+            while True:
+                try:
+                    db.execute(f'DROP DATABASE IF EXISTS "{name}"')  # name matched _SHADOW_NAME: no quoting needed
+                    return True
+                except FaberError:
+                    if time.monotonic() > deadline:
+                        return False
+                    time.sleep(0.05)
+    except FaberError:
+        return False
 
 
 def write_migration(directory: Path, name: str, up_sql: str, down_sql: str | None, provider: str) -> Path:

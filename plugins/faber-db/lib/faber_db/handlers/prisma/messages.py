@@ -13,6 +13,8 @@ from faber_db.handlers.prisma._lazy import LazyPattern
 if TYPE_CHECKING:
     import subprocess
 
+    from faber_db.handlers.prisma.project import UrlSources
+
 # Prisma error codes → faber-db codes (https://www.prisma.io/docs/orm/reference/error-reference)
 PRISMA_ERROR_CODES: dict[str, str] = {
     "P1000": "DATABASE_UNREACHABLE",  # authentication failed
@@ -34,6 +36,10 @@ PRISMA_ERROR_CODES: dict[str, str] = {
 _PCODE = LazyPattern(r"\b(P[1-3]\d{3})\b")
 _SCHEMA_ERROR_LINE = LazyPattern(r"schema\.prisma:(\d+)")
 _ENGINE_DOWNLOAD = LazyPattern(r"binaries\.prisma\.sh|PRISMA_(?:SCHEMA_ENGINE_BINARY|QUERY_ENGINE_LIBRARY)")
+# the schema engine itself died: a Rust panic (native), a trap in the WebAssembly build
+_ENGINE_CRASH = LazyPattern(r"RuntimeError: unreachable|panicked at|RustPanic|\[EXIT_PANIC\]|"
+                            r"Oops, an unexpected error occurred")
+_CONFIG_ENV_UNSET = LazyPattern(r"Cannot resolve environment variable: (?P<v>[A-Za-z_][A-Za-z0-9_]*)")
 
 
 def schema_error(result: subprocess.CompletedProcess[str], schema_label: str) -> FaberError | None:
@@ -54,9 +60,39 @@ def schema_error(result: subprocess.CompletedProcess[str], schema_label: str) ->
     )
 
 
+def datasource_error(sources: UrlSources) -> FaberError:
+    """The project reads its URL in a way faber-db cannot set for an environment."""
+    return FaberError(
+        "DATASOURCE_NOT_FROM_ENV",
+        f"{sources.unreadable}: faber-db points Prisma at an environment by setting the variable the "
+        "datasource URL is read from, and there is none; nothing was run",
+        "Read the URL from a variable: in prisma.config.ts `datasource: { url: env(\"DATABASE_URL\") }` "
+        "(Prisma 7), or in schema.prisma `url = env(\"DATABASE_URL\")` (Prisma 6). Any name works; faber-db "
+        "sets that variable to the environment's URL (the environment's url_env) for each Prisma call.",
+        details={"origin": sources.origin},
+    )
+
+
 def error_from(result: subprocess.CompletedProcess[str], what: str) -> FaberError:
     """Turn a failed Prisma call into a FaberError with a stable code and the output's tail."""
     output = (result.stderr + "\n" + result.stdout).strip()
+    tail = "\n".join(output.splitlines()[-25:])
+    if crash := _ENGINE_CRASH.search(output):
+        return FaberError(
+            "PRISMA_FAILED",
+            f"{what} failed: Prisma's schema engine crashed ({crash[0]}, prisma exit {result.returncode})",
+            "A crash inside Prisma's engine, not an error in the migrations or the schema: run again, and if "
+            "it repeats, report it to Prisma with prisma_output; nothing was written.",
+            details={"prisma_code": None, "prisma_output": tail, "engine_crash": True},
+        )
+    if unset := _CONFIG_ENV_UNSET.search(output):
+        return FaberError(
+            "PRISMA_FAILED",
+            f"{what} failed: prisma.config.ts reads {unset['v']} with env(), which throws when it is unset",
+            f"Set {unset['v']}, or read it with process.env.{unset['v']} in prisma.config.ts if it is optional. "
+            "(faber-db itself sets only the variables the datasource's URLs are read from.)",
+            details={"prisma_code": None, "prisma_output": tail},
+        )
     pcode = next(iter(_PCODE.findall(output)), None)
     code = PRISMA_ERROR_CODES.get(pcode or "", "PRISMA_FAILED")
     # checked first: the failed download's ENOTFOUND is about Prisma's binary host, not the database
@@ -67,7 +103,6 @@ def error_from(result: subprocess.CompletedProcess[str], what: str) -> FaberErro
             r"Can't reach database server|ECONNREFUSED|ENOTFOUND|password authentication failed|"
             r"[Aa]uthentication failed|database \S+ does not exist|SQLITE_CANTOPEN", output):
         code = "DATABASE_UNREACHABLE"
-    tail = "\n".join(output.splitlines()[-25:])
     return FaberError(
         code,
         f"{what} failed (prisma exit {result.returncode}{', ' + pcode if pcode else ''})",
