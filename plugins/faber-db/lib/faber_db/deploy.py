@@ -119,6 +119,7 @@ def migrate(ctx: Context, options: MigrateOptions) -> Result:
         with steps.run("load_configuration") as step:
             target = ctx.target(options.environment)
             environment = target.name
+            target.handler.check_datasource()  # before anything is read or backed up
             step.message = f"{target.name}: protected={target.env.protected}, backup={target.env.backup}"
         with steps.run("migration_mode") as step:
             step.message = "prisma migrate deploy (non-interactive; never migrate dev or reset)"

@@ -84,6 +84,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     from faber_db.safety import analyze_sql, count_rows
 
     target = ctx.target(args.environment)
+    target.handler.check_datasource()  # down.sql runs through Prisma: fail before anything is read
     steps = Steps()
     with steps.run("read_state") as step, target.connect() as db:
         local = {m.name: m for m in target.handler.local_migrations()}
