@@ -246,3 +246,42 @@ def crashed_generate(tmp_path: Path, fp: Any, capsys: pytest.CaptureFixture[str]
     assert "RuntimeError: unreachable" in error["message"]
     assert {r["datname"] for r in pg_query(pg_server.url("postgres"), "SELECT datname FROM pg_database")} == before
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == files, "nothing written"
+
+
+@pytest.mark.postgres
+def test_a_shadow_database_still_in_use_is_named_not_dropped(
+        tmp_path: Path, fp: Any, capsys: pytest.CaptureFixture[str], cli_env: None, monkeypatch: pytest.MonkeyPatch,
+        pg_server: PostgresServer) -> None:
+    """Why recorded: as above (an engine crash on demand). The shadow database the crashed Prisma made is
+    still open in another session (so it may belong to a Prisma that is running): faber-db does not force
+    it away; the result names it and how to drop it."""
+    import psycopg
+
+    dev = pg_server.create_database(f"inuse_{uuid.uuid4().hex[:12]}")
+    shadow = f"prisma_migrate_shadow_db_{uuid.uuid4()}"
+    held: list[psycopg.Connection[Any]] = []
+    made: list[str] = []
+    try:
+        monkeypatch.setenv("DEV_DATABASE_URL", pg_server.url(dev))
+        root = fake_project(tmp_path / "app", "6.15.0", SCHEMA_6, ADAPTER_CONFIG, "postgresql")
+        assert faber(capsys, root, "init")[0] == 0
+
+        def crash(process: Any) -> None:
+            if not made:  # the first of the two diffs made it
+                made.append(shadow)
+                pg_server.create_database(shadow)
+                held.append(psycopg.connect(pg_server.url(shadow)))
+
+        fp.register([*prisma_argv(root), "migrate", "diff", fp.any()], stderr=ENGINE_CRASH, returncode=1,
+                    callback=crash, occurrences=2)
+        code, result = faber(capsys, root, "generate-migration", "add posts")
+        assert code == 1 and result["errors"][0]["code"] == "PRISMA_FAILED", result
+        [warning] = result["details"]["warnings"]
+        assert shadow in warning and "DROP DATABASE" in warning, warning
+        assert shadow in {r["datname"] for r in pg_query(pg_server.url("postgres"), "SELECT datname FROM pg_database")}
+    finally:
+        for conn in held:
+            conn.close()
+        if made:
+            pg_server.drop_database(shadow)
+        pg_server.drop_database(dev)
