@@ -220,3 +220,36 @@ def test_commented_out_provider_is_not_used(tmp_path: Path) -> None:
     # Prisma is not installed here: a warning that says so, still exit 0
     assert result["status"] == "warning"
     assert any("prisma" in w.lower() for w in result["warnings"])
+
+
+CONFIG_FORMS = [
+    ('url: env("APP_DB")', ["APP_DB"]),
+    ("url: process.env.APP_DB!", ["APP_DB"]),
+    ('url: process.env["APP_DB"] ?? "file:./fallback.db"', ["APP_DB"]),
+    ("url: process.env.APP_DB as string", ["APP_DB"]),
+    ("url: databaseUrl", ["APP_DB"]),  # const databaseUrl = env("APP_DB") above the config
+    ("url", ["APP_DB"]),  # shorthand for url: url
+    ('url: "postgresql://app:s3cret@db.internal/app"', []),
+    ("url: makeUrl()", []),
+]
+
+
+@pytest.mark.prisma_majors(7)
+@pytest.mark.parametrize(("entry", "variables"), CONFIG_FORMS, ids=[
+    "env", "process-env", "fallback", "as-string", "const", "shorthand", "literal", "computed"])
+def test_init_reads_the_variable_of_each_way_a_config_writes_the_url(
+        tmp_path: Path, kit_node_modules: Path, entry: str, variables: list[str]) -> None:
+    """What prisma.config.ts's datasource.url reads, however it is written (comments that name other
+    variables do not count); a literal or computed URL is reported, never repeated."""
+    project = make_project(tmp_path, "postgresql", node_modules=kit_node_modules)
+    config_ts = project.root / "prisma.config.ts"
+    text = config_ts.read_text().replace('url: env("DATABASE_URL")', entry)
+    text = text.replace("export default", '// url: env("DECOY_URL")\n'
+                        'const databaseUrl = env("APP_DB");\nconst url = env("APP_DB");\n'
+                        "const makeUrl = () => `postgresql://${process.env.USER}@localhost/app`;\n\nexport default")
+    config_ts.write_text(text)
+    code, result, stderr = _init(project.root)
+    assert code == 0, describe(result, stderr)
+    assert result["details"]["datasource_url_env"] == variables
+    if not variables:
+        assert result["status"] == "warning" and "s3cret" not in str(result), result["warnings"]
