@@ -186,6 +186,9 @@ def scratch_history(ctx: Context, handler: MigrationHandler, provider: str, env_
         with tempfile.TemporaryDirectory(prefix="faber-scratch-") as tmp:
             path = Path(tmp) / "scratch.db"
             with SqliteDatabase(path, create=True) as db:
+                # a throwaway file: no fsync per statement (a 50-migration replay took 0.3 s of them)
+                db.execute("PRAGMA journal_mode = MEMORY")
+                db.execute("PRAGMA synchronous = OFF")
                 replay(db, migrations)
             yield f"file:{path}"
         return
@@ -220,6 +223,7 @@ def _connect(url: str) -> Database:
 
     target = parse_postgres_url(url)
     db = PostgresDatabase(target)
+    db.execute("SET synchronous_commit TO off")  # a throwaway database: no WAL flush per migration
     if target.schema != "public":  # as Prisma does for a shadow database: the URL's schema exists
         db.execute(f'CREATE SCHEMA IF NOT EXISTS "{target.schema.replace(chr(34), chr(34) * 2)}"')
     return db
