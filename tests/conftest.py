@@ -2,7 +2,7 @@
 
 Which Prisma: every Prisma-using fixture stands on `prisma_kit`, Prisma 6.15 unless the test is
 marked `prisma_majors` (e.g. `pytestmark = pytest.mark.prisma_majors`): then it runs once per major,
-Prisma 6.15 and 7.10.1 (`@pytest.mark.prisma_majors(7)`: Prisma 7 only). `--prisma 6|7|all`
+Prisma 6.15 and 7.10.1 (`@pytest.mark.prisma_majors(7)`: Prisma 7 only; `(6, "6.19", 7)`: 6.19 too). `--prisma 6|7|all`
 (default all) selects the majors that run; a test on the default kit is a Prisma 6 test. A fixture
 that picks a project fixture by name (getfixturevalue) must itself ask for `prisma_kit`, so the
 parameter reaches it.
@@ -36,7 +36,8 @@ from lifecycle import Lifecycle, created_databases, make_lifecycle
 
 INIT_MIGRATION = "20240101000000_init"
 
-PRISMA_MAJORS = (6, 7)
+PRISMA_MAJORS: tuple[int | str, ...] = (6, 7)
+"""The kits a `prisma_majors` test runs on unless its mark names others (6: 6.15, "6.19", 7: 7.10.1)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,15 +46,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "prisma_majors(*majors): run the test once per Prisma major (default: "
-                            "6 and 7, the 6.15 and 7.10.1 kits; a test's own mark overrides its module's)")
+    config.addinivalue_line("markers", "prisma_majors(*kits): run the test once per Prisma kit (default: 6 and 7, "
+                            "the 6.15 and 7.10.1 kits; \"6.19\" too; a test's own mark overrides its module's)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("prisma_majors")
     if "prisma_kit" in metafunc.fixturenames and marker is not None:
-        majors = marker.args or PRISMA_MAJORS
-        metafunc.parametrize("prisma_kit", majors, ids=[f"prisma{m}" for m in majors], indirect=True,
+        kits = marker.args or PRISMA_MAJORS
+        metafunc.parametrize("prisma_kit", kits, ids=[f"prisma{k}" for k in kits], indirect=True,
                              scope="session")
 
 
@@ -62,7 +63,7 @@ def _test_major(item: pytest.Item) -> int | None:
     None when it runs no Prisma."""
     callspec = getattr(item, "callspec", None)
     if callspec is not None and "prisma_kit" in callspec.params:
-        return int(callspec.params["prisma_kit"])
+        return int(str(callspec.params["prisma_kit"]).split(".")[0])
     return 6 if "prisma_kit" in getattr(item, "fixturenames", ()) else None
 
 
@@ -89,13 +90,22 @@ class PrismaKit:
     cache: SessionCache
 
 
+_SESSION_KITS: dict[int | str, PrismaKit] = {}
+"""One PrismaKit per kit for the whole session: pytest sets a parametrized session fixture up again when
+its parameter changes back, and the templates a kit's cache made on the server must be found again."""
+
+
 @pytest.fixture(scope="session")
 def prisma_kit(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PrismaKit:
-    """The Prisma kit of this test: 6.15 unless parametrized (PRISMA_MAJORS), installed once per cache."""
-    major = int(getattr(request, "param", 6))
-    node_modules = ensure_kit(major)
-    assert kit_major(node_modules) == major
-    return PrismaKit(major, node_modules, SessionCache(tmp_path_factory.mktemp(f"prisma{major}-cache"), node_modules))
+    """The Prisma kit of this test: 6.15 unless parametrized (prisma_majors), installed once per cache."""
+    kit: int | str = getattr(request, "param", 6)
+    if kit not in _SESSION_KITS:
+        node_modules = ensure_kit(kit)
+        major = kit_major(node_modules)
+        assert major == int(str(kit).split(".")[0])
+        cache = SessionCache(tmp_path_factory.mktemp(f"prisma{kit}-cache"), node_modules)
+        _SESSION_KITS[kit] = PrismaKit(major, node_modules, cache)
+    return _SESSION_KITS[kit]
 
 
 def _in_ci() -> bool:

@@ -1,4 +1,4 @@
-"""Every faber-db command, as a user runs it, on each Prisma major (6.15 and 7.10.1, real CLI) and each
+"""Every faber-db command, as a user runs it, on each Prisma kit (6.15, 6.19 and 7.10.1, real CLI) and each
 database (real SQLite, real PostgreSQL): init, status, generate-migration, migrate (dev, dry run,
 approved protected deploy, a failing migration restored), rollback through `prisma db execute`,
 backup and restore, health-check, drift, db-create and the FABER phases. Protected applies go the way a
@@ -20,7 +20,7 @@ from faber import describe, error_code, run_faber, tree_snapshot
 from harness import PostgresServer, PrismaProject, make_project, pg_query, unique_db_name
 from lifecycle import POST_MODEL, USER_MODEL, Lifecycle
 
-pytestmark = pytest.mark.prisma_majors
+pytestmark = pytest.mark.prisma_majors(6, "6.19", 7)
 
 BROKEN = 'CREATE TABLE "Audit" ("id" INTEGER PRIMARY KEY);\nINSERT INTO "Nope" VALUES (1);\n'
 
@@ -191,6 +191,10 @@ def test_a_prisma7_config_with_its_own_variable_names_works_end_to_end(
             assert {r["table_name"] for r in pg_query(databases["shadow"], "SELECT table_name FROM "
                                                       "information_schema.tables WHERE table_schema = 'public'")} == {
                 "User"}
+            mistaken = run_faber(project.root, "generate-migration", "x",
+                                 env={**env, "APP_SHADOW_DB": databases["dev"]})
+            assert mistaken.returncode == 2 and error_code(mistaken.json) == "INVALID_ARGUMENT", mistaken
+            assert "emptied" in mistaken.json["errors"][0]["hint"]
         assert faber("migrate", "dev")["details"]["applied"] == [generated["name"], posts["name"]]
         dry = faber("migrate", "production", "--dry-run")["details"]["plan"]["plan_id"]
         assert faber("migrate", "production", "--approve", dry)["details"]["applied"] == [

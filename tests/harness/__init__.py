@@ -1,12 +1,14 @@
-"""Test harness for faber-db: the real Prisma CLI, 6.15 (offline, driver-adapter mode) and 7.10.1
-(offline, through the kit's schema-engine shim), on SQLite and on a private PostgreSQL server.
+"""Test harness for faber-db: the real Prisma CLI -- 6.15 and 6.19 (offline, driver-adapter mode) and
+7.10.1 (offline, through the kit's schema-engine shim) -- on SQLite and on a private PostgreSQL server.
 
-Nothing here reads /work/shared: the npm kits and prisma.config files live in tests/kit and tests/kit7.
+Nothing here reads /work/shared: the npm kits and prisma.config files live in tests/kit, tests/kit619
+and tests/kit7.
 """
 
 from .db import migration_checksum, migration_rows, pg_query, query, sqlite_query
 from .kit import (
     KIT7_DIR,
+    KIT619_DIR,
     KIT_DIR,
     PRISMA7_VERSION,
     PRISMA_VERSION,
@@ -28,6 +30,7 @@ from .prisma import (
     diff_sql_from_empty,
     init_migration,
     kit_major,
+    kit_version,
     make_project,
     prisma7_config_text,
     prisma_env,
@@ -55,6 +58,7 @@ __all__ = [
     "FABER_PASSWORD",
     "FABER_USER",
     "KIT7_DIR",
+    "KIT619_DIR",
     "KIT_DIR",
     "MIGRATION_LOCK_TEXT",
     "PRISMA7_VERSION",
@@ -82,6 +86,7 @@ __all__ = [
     "kit_dir",
     "kit_lock_hash",
     "kit_major",
+    "kit_version",
     "make_project",
     "migration_checksum",
     "migration_rows",

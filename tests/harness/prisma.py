@@ -1,9 +1,9 @@
 """Prisma projects on disk that run the real Prisma CLI from a test kit, shaped the way each major's
 users write them:
 
-- Prisma 6.15 (tests/kit): `url = env("DATABASE_URL")` in the schema's datasource, and a
-  prisma.config.ts whose driver adapter reads the same variable (these machines run 6.x only in
-  driver-adapter mode).
+- Prisma 6.15 (tests/kit) and 6.19 (tests/kit619): `url = env("DATABASE_URL")` in the schema's
+  datasource, and a prisma.config.ts whose driver adapter reads the same variable (these machines run
+  6.x only in driver-adapter mode; 6.16+ also wants `engine: "js"` and a client-engine generator).
 - Prisma 7.10.1 (tests/kit7): no `url` in the schema (a url is P1012 in 7), and a prisma.config.ts
   `datasource: { url: env("..."), shadowDatabaseUrl: ... }`; the variable names are the project's
   choice (`url_env`, `shadow_env`). The kit's engine reaches Prisma through PRISMA_SCHEMA_ENGINE_BINARY
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .kit import PRISMA_VERSIONS, config_file, engine_env
+from .kit import PRISMA_VERSION, config_file, engine_env
 
 Provider = Literal["sqlite", "postgresql"]
 
@@ -40,7 +40,7 @@ MIGRATION_LOCK_TEXT = (
     "# It should be added in your version-control system (e.g., Git)\n"
     'provider = "{provider}"\n'
 )
-"""Exactly what Prisma 6.15 writes to prisma/migrations/migration_lock.toml."""
+"""Exactly what Prisma (6.15, 6.19 and 7.10.1 alike) writes to prisma/migrations/migration_lock.toml."""
 
 
 class PrismaError(subprocess.CalledProcessError):
@@ -50,8 +50,10 @@ class PrismaError(subprocess.CalledProcessError):
         return f"{super().__str__()}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
 
 
-def schema_header(provider: Provider, major: int = 6, url_env: str = "DATABASE_URL") -> str:
-    """The generator and datasource blocks: Prisma 6's with `url = env(...)`, Prisma 7's without."""
+def schema_header(provider: Provider, major: int = 6, url_env: str = "DATABASE_URL", *,
+                  client_engine: bool = False) -> str:
+    """The generator and datasource blocks: Prisma 6's with `url = env(...)`, Prisma 7's without.
+    `client_engine` (Prisma 6.16+ with a driver adapter): the generator asks for no query engine."""
     if major >= 7:
         return (
             "generator client {\n"
@@ -63,10 +65,12 @@ def schema_header(provider: Provider, major: int = 6, url_env: str = "DATABASE_U
             f'  provider = "{provider}"\n'
             "}\n"
         )
+    engine = '  engineType      = "client"\n' if client_engine else (
+        '  previewFeatures = ["queryCompiler", "driverAdapters"]\n')
     return (
         "generator client {\n"
         '  provider        = "prisma-client-js"\n'
-        '  previewFeatures = ["queryCompiler", "driverAdapters"]\n'
+        f"{engine}"
         "}\n"
         "\n"
         "datasource db {\n"
@@ -96,10 +100,20 @@ def prisma7_config_text(url_env: str = "DATABASE_URL", shadow_env: str | None = 
     )
 
 
+def kit_version(node_modules: Path) -> str:
+    """The Prisma version installed in a kit's node_modules."""
+    return str(json.loads((node_modules / "prisma" / "package.json").read_text())["version"])
+
+
 def kit_major(node_modules: Path) -> int:
     """The Prisma major installed in a kit's node_modules."""
-    version = json.loads((node_modules / "prisma" / "package.json").read_text())["version"]
-    return int(str(version).split(".")[0])
+    return int(kit_version(node_modules).split(".")[0])
+
+
+def _js_engine(version: str) -> bool:
+    """Prisma 6.16+ runs a driver adapter only with `engine: "js"` and a client-engine generator."""
+    major, minor = (int(part) for part in version.split(".")[:2])
+    return major == 6 and minor >= 16
 
 
 def prisma_env(database_url: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -137,6 +151,8 @@ class PrismaProject:
     """SQLite fixtures: the database file; PostgreSQL fixtures: None."""
     major: int = 6
     """The kit's Prisma major (6 or 7)."""
+    prisma_version: str = PRISMA_VERSION
+    """The kit's Prisma version."""
     url_env: str = "DATABASE_URL"
     """The variable the project's Prisma reads the URL from."""
     shadow_env: str | None = None
@@ -148,7 +164,7 @@ class PrismaProject:
 
     @property
     def version(self) -> str:
-        return PRISMA_VERSIONS[self.major]
+        return self.prisma_version
 
     @property
     def schema_path(self) -> Path:
@@ -234,7 +250,8 @@ class PrismaProject:
     def write_schema(self, models: str) -> None:
         """Rewrite the schema with the standard header and these models (a folder schema: the header
         in schema.prisma, the models in models.prisma)."""
-        header = schema_header(self.provider, self.major, self.url_env)
+        header = schema_header(self.provider, self.major, self.url_env,
+                               client_engine=_js_engine(self.prisma_version))
         if self.schema_folder:
             self.schema_path.mkdir(parents=True, exist_ok=True)
             (self.schema_path / "schema.prisma").write_text(header)
@@ -287,7 +304,8 @@ def make_project(
     """
     if node_modules is None:
         raise ValueError("node_modules is required: pass harness.ensure_kit() / the kit_node_modules fixture")
-    major = kit_major(node_modules)
+    version = kit_version(node_modules)
+    major = int(version.split(".")[0])
     if shadow_env and major < 7:
         raise ValueError("shadow_env is a Prisma 7 config setting (6.x adapters make their own shadow database)")
     root.mkdir(parents=True, exist_ok=True)
@@ -300,6 +318,9 @@ def make_project(
     else:
         config = (config_file(provider).read_text().replace("process.env.DATABASE_URL", f"process.env.{url_env}")
                   .replace('schema: "prisma/schema.prisma"', f'schema: "{schema}"'))
+        if _js_engine(version):
+            config = config.replace("  experimental: { adapter: true },\n",
+                                    '  experimental: { adapter: true },\n  engine: "js",\n')
     (root / "prisma.config.ts").write_text(config)
     link = root / "node_modules"
     if link.is_symlink() or link.exists():
@@ -307,7 +328,7 @@ def make_project(
     link.symlink_to(node_modules, target_is_directory=True)
     project = PrismaProject(
         root=root, provider=provider, node_modules=node_modules, database_url=database_url, major=major,
-        url_env=url_env, shadow_env=shadow_env, schema_folder=schema_folder,
+        prisma_version=version, url_env=url_env, shadow_env=shadow_env, schema_folder=schema_folder,
     )
     project.write_schema(models)
     return project

@@ -120,7 +120,8 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_databa
     for result, what in ((up, UP_STEP), (down, DOWN_STEP)):
         if result.returncode not in (0, 2):
             error = handler.schema_error(result) or handler.error_from(result, what)
-            error.details.setdefault("warnings", warnings)
+            if warnings:  # a stranded shadow database that could not be dropped
+                error.details["warnings"] = warnings
             raise error
     return SchemaDiff(changed=up.returncode == 2, up_sql=up.stdout, down_sql=down.stdout,
                       down_drops=derived.drops if derived else None, warnings=warnings)
