@@ -1,9 +1,18 @@
-"""Session fixtures: the npm kit, a private PostgreSQL server, and fresh Prisma projects."""
+"""Session fixtures: the npm kits, a private PostgreSQL server, and fresh Prisma projects.
+
+Which Prisma: every Prisma-using fixture stands on `prisma_kit`, Prisma 6.15 unless the test is
+marked `prisma_majors` (e.g. `pytestmark = pytest.mark.prisma_majors`): then it runs once per major,
+Prisma 6.15 and 7.10.1 (`@pytest.mark.prisma_majors(7)`: Prisma 7 only; `(6, "6.19", 7)`: 6.19 too). `--prisma 6|7|all`
+(default all) selects the majors that run; a test on the default kit is a Prisma 6 test. A fixture
+that picks a project fixture by name (getfixturevalue) must itself ask for `prisma_kit`, so the
+parameter reaches it.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,6 +28,7 @@ from harness import (
     copy_sqlite,
     ensure_kit,
     find_bin_dir,
+    kit_major,
     make_project,
     pg_template,
     traits,
@@ -27,15 +37,86 @@ from lifecycle import Lifecycle, created_databases, make_lifecycle
 
 INIT_MIGRATION = "20240101000000_init"
 
+PRISMA_MAJORS: tuple[int | str, ...] = (6, 7)
+"""The kits a `prisma_majors` test runs on unless its mark names others (6: 6.15, "6.19", 7: 7.10.1)."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--prisma", choices=("6", "7", "all"), default="all",
+                     help="the Prisma major(s) whose tests run: 6 (the 6.15 kit), 7 (the 7.10.1 kit) or all")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "prisma_majors(*kits): run the test once per Prisma kit (default: 6 and 7, "
+                            "the 6.15 and 7.10.1 kits; \"6.19\" too; a test's own mark overrides its module's)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("prisma_majors")
+    if "prisma_kit" in metafunc.fixturenames and marker is not None:
+        kits = marker.args or PRISMA_MAJORS
+        metafunc.parametrize("prisma_kit", kits, ids=[f"prisma{k}" for k in kits], indirect=True,
+                             scope="session")
+
+
+def _test_major(item: pytest.Item) -> int | None:
+    """The Prisma major a collected test runs on: its prisma_kit parameter, 6 for the default kit,
+    None when it runs no Prisma."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "prisma_kit" in callspec.params:
+        return int(str(callspec.params["prisma_kit"]).split(".")[0])
+    return 6 if "prisma_kit" in getattr(item, "fixturenames", ()) else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.getoption("--prisma")
+    if wanted == "all":
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        major = _test_major(item)
+        (drop if major is not None and major != int(wanted) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@dataclass(frozen=True)
+class PrismaKit:
+    """One installed kit: its major, node_modules, and the session's memoised real-Prisma work on it."""
+
+    major: int
+    node_modules: Path
+    cache: SessionCache
+
+
+_SESSION_KITS: dict[int | str, PrismaKit] = {}
+"""One PrismaKit per kit for the whole session: pytest sets a parametrized session fixture up again when
+its parameter changes back, and the templates a kit's cache made on the server must be found again."""
+
+
+@pytest.fixture(scope="session")
+def prisma_kit(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PrismaKit:
+    """The Prisma kit of this test: 6.15 unless parametrized (prisma_majors), installed once per cache."""
+    kit: int | str = getattr(request, "param", 6)
+    if kit not in _SESSION_KITS:
+        node_modules = ensure_kit(kit)
+        major = kit_major(node_modules)
+        assert major == int(str(kit).split(".")[0])
+        cache = SessionCache(tmp_path_factory.mktemp(f"prisma{kit}-cache"), node_modules)
+        _SESSION_KITS[kit] = PrismaKit(major, node_modules, cache)
+    return _SESSION_KITS[kit]
+
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 @pytest.fixture(scope="session")
-def kit_node_modules() -> Path:
-    """node_modules of the installed Prisma 6.15 kit (installed once into $FABER_TEST_CACHE)."""
-    return ensure_kit()
+def kit_node_modules(prisma_kit: PrismaKit) -> Path:
+    """node_modules of the test's Prisma kit (installed once into $FABER_TEST_CACHE)."""
+    return prisma_kit.node_modules
 
 
 @pytest.fixture(scope="session")
@@ -61,9 +142,9 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServ
 
 
 @pytest.fixture(scope="session")
-def prisma_cache(tmp_path_factory: pytest.TempPathFactory, kit_node_modules: Path) -> SessionCache:
+def prisma_cache(prisma_kit: PrismaKit) -> SessionCache:
     """Memoised real-Prisma work: init SQL per provider/models, deployed SQLite/PostgreSQL templates."""
-    return SessionCache(tmp_path_factory.mktemp("prisma-cache"), kit_node_modules)
+    return prisma_kit.cache
 
 
 @pytest.fixture(scope="session")
@@ -133,7 +214,7 @@ def pg_deployed_project(
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def lifecycle(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Lifecycle]:
+def lifecycle(request: pytest.FixtureRequest, tmp_path: Path, prisma_kit: PrismaKit) -> Iterator[Lifecycle]:
     """A configured project (faber-db init done) on each provider, its init migration NOT yet
     applied; dev, staging and production each on a database of their own."""
     project: PrismaProject = request.getfixturevalue(f"{'sqlite' if request.param == 'sqlite' else 'pg'}_project")

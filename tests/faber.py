@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import engine_env
+
 # Variables a developer's shell may carry that would change what faber-db does under test.
 _SCRUBBED = (
     "CLAUDE_DB_CWD",
@@ -29,6 +31,7 @@ _SCRUBBED = (
     "DEV_DATABASE_URL",
     "STAGING_DATABASE_URL",
     "PROD_DATABASE_URL",
+    "PRISMA_SCHEMA_ENGINE_BINARY",
 )
 
 ENVELOPE_KEYS = frozenset(
@@ -100,11 +103,14 @@ def faber_env(env: dict[str, str | None] | None = None) -> dict[str, str]:
 def run_faber(
     project_root: Path, *args: str, env: dict[str, str | None] | None = None, timeout: float = 120
 ) -> FaberRun:
-    """`faber-db <args>` in project_root; stdin is /dev/null, stdout and stderr are pipes."""
+    """`faber-db <args>` in project_root; stdin is /dev/null, stdout and stderr are pipes. A project
+    built on a test kit gets the kit's engine (harness.engine_env), as a user's machine has its own."""
+    node_modules = project_root / "node_modules"
+    kit = engine_env(node_modules) if node_modules.is_dir() else {}
     proc = subprocess.run(
         [*faber_argv(), *args],
         cwd=project_root,
-        env=faber_env(env),
+        env=faber_env({**kit, **(env or {})}),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

@@ -1,5 +1,5 @@
 """down.sql for purely additive changes is derived from the up script instead of a second Prisma run
-(faber_db/handlers/prisma_inverse.py). These tests hold it to Prisma's own reverse diff on real
+(faber_db/handlers/prisma/inverse.py). These tests hold it to Prisma's own reverse diff on real
 Prisma output: the same statements, and applied to a real database after the up script, the schema
 is back where it was. Changes that are not purely additive must keep Prisma's reverse diff."""
 
@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import pytest
 from faber import describe
-from faber_db.handlers.prisma_inverse import invert_additive, split_statements
+from faber_db.handlers.prisma.inverse import invert_additive, split_statements
 from faber_db.safety import analyze_sql, data_loss_message
 from harness import DEFAULT_MODELS, PrismaProject
 from test_generate import DEPLOYED, catalog, generate, setup_faber
 from test_generate import project as project  # the fixture DEPLOYED names (explicit re-export)
+
+pytestmark = pytest.mark.prisma_majors
 
 RELATION = (DEFAULT_MODELS + """
 model Post {
@@ -53,11 +55,10 @@ def statements(sql: str) -> list[str]:
 def test_derived_down_is_prismas_reverse_and_restores_the_schema(project: PrismaProject, change: str) -> None:
     before = catalog(project)
     project.write_schema(ADDITIVE[change])
-    up = prisma_diff(project, "--from-migrations", "prisma/migrations", "--to-schema-datamodel",
-                     "prisma/schema.prisma")
-    reverse = prisma_diff(project, "--from-schema-datamodel", "prisma/schema.prisma", "--to-migrations",
-                          "prisma/migrations")
-    inverse = invert_additive(up, project.provider)
+    up = prisma_diff(project, "--from-migrations", "prisma/migrations", project.to_schema, project.schema_arg)
+    reverse = prisma_diff(project, project.from_schema, project.schema_arg, "--to-migrations", "prisma/migrations")
+    # Prisma 7 qualifies its reverse diff's names with the datasource's schema (its forward one does not)
+    inverse = invert_additive(up, project.provider, "public" if project.major >= 7 else None)
     if project.provider == "sqlite" and change == "enum_columns":
         # SQLite: Prisma drops a column by redefining the table; that stays Prisma's job
         assert inverse is None
@@ -75,9 +76,9 @@ def test_derived_down_is_prismas_reverse_and_restores_the_schema(project: Prisma
 
     (project.root / "up.sql").write_text(up)
     (project.root / "down.sql").write_text(derived)
-    project.prisma("db", "execute", "--file", "up.sql", "--schema", "prisma/schema.prisma")
+    project.execute_file("up.sql")
     assert catalog(project) != before
-    project.prisma("db", "execute", "--file", "down.sql", "--schema", "prisma/schema.prisma")
+    project.execute_file("down.sql")
     assert catalog(project) == before
 
 
@@ -95,7 +96,7 @@ def test_generate_writes_the_derived_down_and_it_restores(project: PrismaProject
                for m in result["details"]["migration"]["down_data_loss"]), result["details"]["migration"]
     assert "DROP TABLE" in down and '"Post"' in down, down
     project.prisma("migrate", "deploy")
-    project.prisma("db", "execute", "--file", str(folder / "down.sql"), "--schema", "prisma/schema.prisma")
+    project.execute_file(folder / "down.sql")
     assert catalog(project) == before
 
 
@@ -107,8 +108,7 @@ def test_a_drop_keeps_prismas_reverse_diff(sqlite_deployed_project: PrismaProjec
     code, result, stderr = generate(project, env, "drop name", "--preview")
     assert code == 0, describe(result, stderr)
     down = result["details"]["migration"]["down_sql"]
-    reverse = prisma_diff(project, "--from-schema-datamodel", "prisma/schema.prisma", "--to-migrations",
-                          "prisma/migrations")
+    reverse = prisma_diff(project, project.from_schema, project.schema_arg, "--to-migrations", "prisma/migrations")
     assert down + "\n" == reverse, "Prisma's script (the CLI prints one newline more than the file holds)"
 
 

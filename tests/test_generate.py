@@ -1,4 +1,5 @@
-"""`faber-db generate-migration` end to end: the real CLI, real Prisma 6.15, real SQLite and PostgreSQL.
+"""`faber-db generate-migration` end to end: the real CLI, real Prisma (6.15 and 7.10.1: every test runs
+on both), real SQLite and PostgreSQL.
 
 What a user checks: the folder Prisma would have written, SQL that real `prisma migrate deploy`
 applies, a down.sql that really returns the schema to where it was, names that cannot escape,
@@ -16,6 +17,8 @@ from typing import Any
 import pytest
 from faber import describe, error_code, run_faber, tree_snapshot
 from harness import DEFAULT_MODELS, MIGRATION_LOCK_TEXT, PostgresServer, PrismaProject, pg_query, query
+
+pytestmark = pytest.mark.prisma_majors
 
 INIT = "20240101000000_init"
 POSTS_MODELS = (DEFAULT_MODELS + """
@@ -35,7 +38,8 @@ DEPLOYED = [
 
 
 @pytest.fixture
-def project(request: pytest.FixtureRequest) -> PrismaProject:
+def project(request: pytest.FixtureRequest, prisma_kit: object) -> PrismaProject:
+    """The fixture project DEPLOYED names (on the test's Prisma kit)."""
     fixture: PrismaProject = request.getfixturevalue(request.param)
     return fixture
 
@@ -59,8 +63,8 @@ def real_diff_script(project: PrismaProject, scratch: Path | None = None) -> str
     """What real Prisma writes as the next migration.sql: the script of `migrate diff --from-migrations
     … --script` (the CLI prints it followed by one more newline than `migrate dev` writes to the file)."""
     url = f"file:{scratch}" if scratch is not None else project.database_url
-    out = project.prisma("migrate", "diff", "--from-migrations", "prisma/migrations", "--to-schema-datamodel",
-                         "prisma/schema.prisma", "--script", database_url=url).stdout
+    out = project.prisma("migrate", "diff", "--from-migrations", "prisma/migrations", project.to_schema,
+                         project.schema_arg, "--script", database_url=url).stdout
     assert out.endswith(";\n\n"), repr(out[-20:])
     return out[:-1]
 
@@ -148,8 +152,8 @@ def test_add_model_deploys_and_down_restores(project: PrismaProject, request: py
     assert [r["migration_name"] for r in query(
         project, 'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL '
                  "ORDER BY migration_name")] == [INIT, name]
-    same = project.prisma("migrate", "diff", "--from-migrations", "prisma/migrations", "--to-schema-datamodel",
-                          "prisma/schema.prisma", "--exit-code", check=False)
+    same = project.prisma("migrate", "diff", "--from-migrations", "prisma/migrations", project.to_schema,
+                          project.schema_arg, "--exit-code", check=False)
     assert same.returncode == 0, same.stdout + same.stderr
     deployed = catalog(project)
     assert deployed != catalog_before and any("Post" in str(row) for row in deployed)
@@ -164,7 +168,7 @@ def test_add_model_deploys_and_down_restores(project: PrismaProject, request: py
     assert tree_snapshot(project.root) == tree
 
     # down.sql, run by real Prisma, returns the database schema to the state before the migration
-    project.prisma("db", "execute", "--file", str(folder / "down.sql"), "--schema", "prisma/schema.prisma")
+    project.execute_file(folder / "down.sql")
     assert catalog(project) == catalog_before
     assert server_databases(server, project) == databases_before
 

@@ -16,6 +16,8 @@ else:  # pragma: no cover
 
 CONFIG_REL = Path(".fractary/plugins/faber-db/config.toml")
 
+pytestmark = pytest.mark.prisma_majors  # the tests that build a project run on Prisma 6.15 and 7.10.1
+
 
 def _init(root: Path, *args: str, **env: str | None) -> tuple[int, dict, str]:  # type: ignore[type-arg]
     return run_faber(root, "init", *args, env=env)
@@ -49,6 +51,52 @@ def test_init_detects_the_project_and_writes_toml(tmp_path: Path, kit_node_modul
     assert details["schema"] == "prisma/schema.prisma"
     assert details["migrations_dir"] == "prisma/migrations"
     assert details["prisma_config"] == "prisma.config.ts"
+    assert details["prisma_version"] == project.version
+    assert details["datasource_url_env"] == ["DATABASE_URL"] and details["datasource_shadow_env"] is None
+
+
+@pytest.mark.prisma_majors(7)  # shadowDatabaseUrl in prisma.config.ts is Prisma 7's
+def test_init_reads_the_variables_the_prisma7_config_names(tmp_path: Path, kit_node_modules: Path) -> None:
+    """prisma.config.ts reads APP_DB and APP_SHADOW_DB: init says so, and the shadow database variable
+    becomes dev's shadow database (the developer's, as Prisma itself would use it)."""
+    project = make_project(tmp_path, "postgresql", node_modules=kit_node_modules, url_env="APP_DB",
+                           shadow_env="APP_SHADOW_DB")
+    code, result, stderr = _init(project.root)
+    assert code == 0, describe(result, stderr)
+    assert result["details"]["datasource_url_env"] == ["APP_DB"]
+    assert result["details"]["datasource_shadow_env"] == "APP_SHADOW_DB"
+    config = tomllib.loads((project.root / CONFIG_REL).read_text())
+    assert config["environments"]["dev"]["shadow_url_env"] == "APP_SHADOW_DB"
+    assert "shadow_url_env" not in config["environments"]["production"]
+
+
+@pytest.mark.parametrize("provider", ["sqlite", "postgresql"])
+def test_init_detects_a_schema_folder(tmp_path: Path, kit_node_modules: Path, provider: str) -> None:
+    project = make_project(tmp_path, provider, node_modules=kit_node_modules, schema_folder=True)  # type: ignore[arg-type]
+    assert not (tmp_path / "prisma" / "schema.prisma").exists()
+    code, result, stderr = _init(project.root)
+    assert code == 0, describe(result, stderr)
+    config = tomllib.loads((project.root / CONFIG_REL).read_text())
+    assert config["database"]["provider"] == provider
+    assert config["prisma"]["schema"] == "prisma/schema"
+    assert config["prisma"]["migrations_dir"] == "prisma/migrations"
+
+
+def test_init_warns_when_the_url_is_hard_coded(tmp_path: Path, kit_node_modules: Path) -> None:
+    project = make_project(tmp_path, "sqlite", node_modules=kit_node_modules)
+    config_ts, schema = project.root / "prisma.config.ts", project.schema_path
+    if project.major >= 7:
+        config_ts.write_text(config_ts.read_text().replace('url: env("DATABASE_URL")', 'url: "file:./dev.db"'))
+    else:
+        schema.write_text(schema.read_text().replace('env("DATABASE_URL")', '"file:./dev.db"'))
+        config_ts.write_text(config_ts.read_text().replace("process.env.DATABASE_URL!", '"file:./dev.db"'))
+    code, result, stderr = _init(project.root)
+    assert code == 0, describe(result, stderr)
+    assert result["status"] == "warning"
+    assert result["details"]["datasource_url_env"] == []
+    [warning] = result["warnings"]
+    assert "not a variable" in warning or "literal URL" in warning, warning
+    assert "env(" in warning and "file:./dev.db" not in warning, "the URL itself is never repeated"
 
 
 def test_written_config_works_for_status(sqlite_deployed_project: PrismaProject) -> None:
@@ -172,3 +220,36 @@ def test_commented_out_provider_is_not_used(tmp_path: Path) -> None:
     # Prisma is not installed here: a warning that says so, still exit 0
     assert result["status"] == "warning"
     assert any("prisma" in w.lower() for w in result["warnings"])
+
+
+CONFIG_FORMS = [
+    ('url: env("APP_DB")', ["APP_DB"]),
+    ("url: process.env.APP_DB!", ["APP_DB"]),
+    ('url: process.env["APP_DB"] ?? "file:./fallback.db"', ["APP_DB"]),
+    ("url: process.env.APP_DB as string", ["APP_DB"]),
+    ("url: databaseUrl", ["APP_DB"]),  # const databaseUrl = env("APP_DB") above the config
+    ("url", ["APP_DB"]),  # shorthand for url: url
+    ('url: "postgresql://app:s3cret@db.internal/app"', []),
+    ("url: makeUrl()", []),
+]
+
+
+@pytest.mark.prisma_majors(7)
+@pytest.mark.parametrize(("entry", "variables"), CONFIG_FORMS, ids=[
+    "env", "process-env", "fallback", "as-string", "const", "shorthand", "literal", "computed"])
+def test_init_reads_the_variable_of_each_way_a_config_writes_the_url(
+        tmp_path: Path, kit_node_modules: Path, entry: str, variables: list[str]) -> None:
+    """What prisma.config.ts's datasource.url reads, however it is written (comments that name other
+    variables do not count); a literal or computed URL is reported, never repeated."""
+    project = make_project(tmp_path, "postgresql", node_modules=kit_node_modules)
+    config_ts = project.root / "prisma.config.ts"
+    text = config_ts.read_text().replace('url: env("DATABASE_URL")', entry)
+    text = text.replace("export default", '// url: env("DECOY_URL")\n'
+                        'const databaseUrl = env("APP_DB");\nconst url = env("APP_DB");\n'
+                        "const makeUrl = () => `postgresql://${process.env.USER}@localhost/app`;\n\nexport default")
+    config_ts.write_text(text)
+    code, result, stderr = _init(project.root)
+    assert code == 0, describe(result, stderr)
+    assert result["details"]["datasource_url_env"] == variables
+    if not variables:
+        assert result["status"] == "warning" and "s3cret" not in str(result), result["warnings"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import ast
 import json
-import tomllib
 from pathlib import Path
 
 import faber_db
+import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "plugins" / "faber-db" / "lib" / "faber_db"

@@ -1,11 +1,25 @@
-"""Test harness for faber-db: the real Prisma 6.15 CLI (offline, driver-adapter mode) on SQLite
-and on a private PostgreSQL server.
+"""Test harness for faber-db: the real Prisma CLI -- 6.15 and 6.19 (offline, driver-adapter mode) and
+7.10.1 (offline, through the kit's schema-engine shim) -- on SQLite and on a private PostgreSQL server.
 
-Nothing here reads /work/shared: the npm kit and prisma.config files live in tests/kit.
+Nothing here reads /work/shared: the npm kits and prisma.config files live in tests/kit, tests/kit619
+and tests/kit7.
 """
 
 from .db import migration_checksum, migration_rows, pg_query, query, sqlite_query
-from .kit import KIT_DIR, PRISMA_VERSION, cache_dir, config_file, ensure_kit, kit_lock_hash
+from .kit import (
+    KIT7_DIR,
+    KIT619_DIR,
+    KIT_DIR,
+    PRISMA7_VERSION,
+    PRISMA_VERSION,
+    PRISMA_VERSIONS,
+    cache_dir,
+    config_file,
+    engine_env,
+    ensure_kit,
+    kit_dir,
+    kit_lock_hash,
+)
 from .postgres import FABER_PASSWORD, FABER_USER, SUPERUSER, PostgresServer, find_bin_dir, free_port
 from .prisma import (
     DEFAULT_MODELS,
@@ -15,8 +29,12 @@ from .prisma import (
     Provider,
     diff_sql_from_empty,
     init_migration,
+    kit_major,
+    kit_version,
     make_project,
+    prisma7_config_text,
     prisma_env,
+    schema_header,
     schema_text,
 )
 from .templates import (
@@ -39,9 +57,13 @@ __all__ = [
     "EMPTY_PG_TEMPLATE",
     "FABER_PASSWORD",
     "FABER_USER",
+    "KIT7_DIR",
+    "KIT619_DIR",
     "KIT_DIR",
     "MIGRATION_LOCK_TEXT",
+    "PRISMA7_VERSION",
     "PRISMA_VERSION",
+    "PRISMA_VERSIONS",
     "SUPERUSER",
     "Migration",
     "PostgresServer",
@@ -56,18 +78,24 @@ __all__ = [
     "config_file",
     "copy_sqlite",
     "diff_sql_from_empty",
+    "engine_env",
     "ensure_kit",
     "find_bin_dir",
     "free_port",
     "init_migration",
+    "kit_dir",
     "kit_lock_hash",
+    "kit_major",
+    "kit_version",
     "make_project",
     "migration_checksum",
     "migration_rows",
     "pg_query",
     "pg_template",
+    "prisma7_config_text",
     "prisma_env",
     "query",
+    "schema_header",
     "schema_text",
     "seal_pg_template",
     "sqlite_query",

@@ -1,4 +1,7 @@
-"""The npm kit (Prisma 6.15 + driver adapters) the tests run real Prisma from."""
+"""The npm kits the tests run real Prisma from: Prisma 6.15 (driver-adapter mode, tests/kit), 6.19
+(driver-adapter mode with `engine: "js"`, tests/kit619) and 7.10.1 (tests/kit7, with the schema-engine
+shim that stands in for the native engine). A kit is named by its major (6: 6.15, 7: 7.10.1) or by
+"major.minor" ("6.19")."""
 
 from __future__ import annotations
 
@@ -11,11 +14,35 @@ import tempfile
 from pathlib import Path
 
 KIT_DIR = Path(__file__).resolve().parent.parent / "kit"
-"""tests/kit: package.json, package-lock.json and the prisma.config.<provider>.ts files."""
+"""tests/kit: package.json, package-lock.json and the prisma.config.<provider>.ts files (Prisma 6.15)."""
+
+KIT7_DIR = Path(__file__).resolve().parent.parent / "kit7"
+"""tests/kit7: package.json, package-lock.json and schema-engine-shim.mjs (Prisma 7.10.1)."""
+
+KIT619_DIR = Path(__file__).resolve().parent.parent / "kit619"
+"""tests/kit619: package.json and package-lock.json (Prisma 6.19.3; its configs are tests/kit's plus
+`engine: "js"`, which 6.16+ wants beside `experimental.adapter`)."""
 
 PRISMA_VERSION = "6.15.0"
+PRISMA7_VERSION = "7.10.1"
+PRISMA_VERSIONS: dict[int | str, str] = {6: PRISMA_VERSION, "6.19": "6.19.3", 7: PRISMA7_VERSION}
+"""The Prisma version of each kit, by its name."""
+
+Kit = int | str
+"""A kit's name: a major (6, 7) or "major.minor" ("6.19")."""
+
+ENGINE_SHIM = "schema-engine-shim.mjs"
+"""Prisma 7 kit only: the stand-in for the native schema-engine binary these machines cannot download.
+It lives beside the kit's node_modules (it finds its packages there) and reaches Prisma through
+PRISMA_SCHEMA_ENGINE_BINARY, a test-kit detail: faber-db itself never sets or needs it."""
 
 _COMPLETE_MARKER = ".faber-kit-complete"
+_KIT_FILES: dict[Kit, tuple[str, ...]] = {6: ("package.json", "package-lock.json"),
+                                         "6.19": ("package.json", "package-lock.json"),
+                                         7: ("package.json", "package-lock.json", ENGINE_SHIM)}
+_HASHED_FILES: dict[Kit, tuple[str, ...]] = {6: ("package-lock.json",), "6.19": ("package-lock.json",),
+                                            7: ("package-lock.json", ENGINE_SHIM)}
+_CACHE_STEM: dict[Kit, str] = {6: "kit", "6.19": "kit619", 7: "kit7"}
 
 
 def cache_dir() -> Path:
@@ -24,31 +51,46 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "faber-db-tests"
 
 
-def kit_lock_hash() -> str:
-    """First 12 hex digits of the sha256 of tests/kit/package-lock.json."""
-    return hashlib.sha256((KIT_DIR / "package-lock.json").read_bytes()).hexdigest()[:12]
+def kit_dir(kit: Kit = 6) -> Path:
+    return {6: KIT_DIR, "6.19": KIT619_DIR, 7: KIT7_DIR}[kit]
+
+
+def kit_lock_hash(kit: Kit = 6) -> str:
+    """First 12 hex digits of the sha256 of the kit's package-lock.json (and its shim, for Prisma 7)."""
+    digest = hashlib.sha256()
+    for name in _HASHED_FILES[kit]:
+        digest.update((kit_dir(kit) / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def config_file(provider: str) -> Path:
-    """tests/kit/prisma.config.<sqlite|postgres>.ts for a datasource provider."""
+    """tests/kit/prisma.config.<sqlite|postgres>.ts for a datasource provider (Prisma 6.15 kit)."""
     name = {"sqlite": "sqlite", "postgresql": "postgres", "postgres": "postgres"}[provider]
     return KIT_DIR / f"prisma.config.{name}.ts"
 
 
-def ensure_kit() -> Path:
-    """Install the kit once (``npm ci --ignore-scripts``) and return its node_modules path.
+def engine_env(node_modules: Path) -> dict[str, str]:
+    """What a Prisma child needs from the kit behind `node_modules` (a project's symlink or the kit's
+    own folder): PRISMA_SCHEMA_ENGINE_BINARY for the Prisma 7 kit, nothing for the 6.15 kit."""
+    shim = node_modules.resolve().parent / ENGINE_SHIM
+    return {"PRISMA_SCHEMA_ENGINE_BINARY": str(shim)} if shim.is_file() else {}
 
-    The install lives in ``<cache>/kit-<lockhash>/node_modules``. A file lock makes parallel
-    calls (pytest-xdist workers, concurrent sessions) safe; the install is built in a scratch
-    directory and renamed into place, so a crashed install never looks complete.
+
+def ensure_kit(kit: Kit = 6) -> Path:
+    """Install a kit once (``npm ci --ignore-scripts``) and return its node_modules path.
+
+    The install lives in ``<cache>/kit-<hash>/node_modules`` (``kit7-<hash>``, ``kit619-<hash>`` for the
+    others). A file lock makes parallel calls (pytest-xdist workers, concurrent sessions) safe; the
+    install is built in a scratch directory and renamed into place, so a crashed install never looks
+    complete.
     """
     root = cache_dir()
     root.mkdir(parents=True, exist_ok=True)
-    target = root / f"kit-{kit_lock_hash()}"
+    target = root / f"{_CACHE_STEM[kit]}-{kit_lock_hash(kit)}"
     node_modules = target / "node_modules"
     if (target / _COMPLETE_MARKER).is_file():
         return node_modules
-    with open(root / f"kit-{kit_lock_hash()}.lock", "w") as lock:
+    with open(root / f"{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if (target / _COMPLETE_MARKER).is_file():
@@ -57,12 +99,12 @@ def ensure_kit() -> Path:
                 shutil.rmtree(target)
             npm = shutil.which("npm")
             if npm is None:
-                raise RuntimeError("npm is not on PATH: the Prisma test kit needs Node.js 20+ and npm")
+                raise RuntimeError("npm is not on PATH: the Prisma test kits need Node.js 20.19+ and npm")
             scratch = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=root))
             os.chmod(scratch, 0o755)
             try:
-                for name in ("package.json", "package-lock.json"):
-                    shutil.copy2(KIT_DIR / name, scratch / name)
+                for name in _KIT_FILES[kit]:
+                    shutil.copy2(kit_dir(kit) / name, scratch / name)
                 proc = subprocess.run(
                     [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
                     cwd=scratch,
@@ -78,7 +120,7 @@ def ensure_kit() -> Path:
                     )
                 if not (scratch / "node_modules" / "prisma" / "build" / "index.js").is_file():
                     raise RuntimeError(f"npm ci did not install prisma into {scratch}/node_modules")
-                (scratch / _COMPLETE_MARKER).write_text(kit_lock_hash() + "\n")
+                (scratch / _COMPLETE_MARKER).write_text(kit_lock_hash(kit) + "\n")
                 os.rename(scratch, target)
             except BaseException:
                 shutil.rmtree(scratch, ignore_errors=True)

@@ -1,4 +1,16 @@
-"""Prisma projects on disk that run the real Prisma 6.15 CLI from the test kit."""
+"""Prisma projects on disk that run the real Prisma CLI from a test kit, shaped the way each major's
+users write them:
+
+- Prisma 6.15 (tests/kit) and 6.19 (tests/kit619): `url = env("DATABASE_URL")` in the schema's
+  datasource, and a prisma.config.ts whose driver adapter reads the same variable (these machines run
+  6.x only in driver-adapter mode; 6.16+ also wants `engine: "js"` and a client-engine generator).
+- Prisma 7.10.1 (tests/kit7): no `url` in the schema (a url is P1012 in 7), and a prisma.config.ts
+  `datasource: { url: env("..."), shadowDatabaseUrl: ... }`; the variable names are the project's
+  choice (`url_env`, `shadow_env`). The kit's engine reaches Prisma through PRISMA_SCHEMA_ENGINE_BINARY
+  (`tool_env`), a test-kit detail like the 6.x kit's adapter config.
+
+Either major can keep its schema in a folder (`schema_folder`: prisma/schema/*.prisma).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .kit import config_file
+from .kit import PRISMA_VERSION, config_file, engine_env
 
 Provider = Literal["sqlite", "postgresql"]
 
@@ -28,7 +40,7 @@ MIGRATION_LOCK_TEXT = (
     "# It should be added in your version-control system (e.g., Git)\n"
     'provider = "{provider}"\n'
 )
-"""Exactly what Prisma 6.15 writes to prisma/migrations/migration_lock.toml."""
+"""Exactly what Prisma (6.15, 6.19 and 7.10.1 alike) writes to prisma/migrations/migration_lock.toml."""
 
 
 class PrismaError(subprocess.CalledProcessError):
@@ -38,23 +50,74 @@ class PrismaError(subprocess.CalledProcessError):
         return f"{super().__str__()}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
 
 
-def schema_text(provider: Provider, models: str) -> str:
+def schema_header(provider: Provider, major: int = 6, url_env: str = "DATABASE_URL", *,
+                  client_engine: bool = False) -> str:
+    """The generator and datasource blocks: Prisma 6's with `url = env(...)`, Prisma 7's without.
+    `client_engine` (Prisma 6.16+ with a driver adapter): the generator asks for no query engine."""
+    if major >= 7:
+        return (
+            "generator client {\n"
+            '  provider = "prisma-client"\n'
+            '  output   = "../generated/prisma"\n'
+            "}\n"
+            "\n"
+            "datasource db {\n"
+            f'  provider = "{provider}"\n'
+            "}\n"
+        )
+    engine = '  engineType      = "client"\n' if client_engine else (
+        '  previewFeatures = ["queryCompiler", "driverAdapters"]\n')
     return (
         "generator client {\n"
         '  provider        = "prisma-client-js"\n'
-        '  previewFeatures = ["queryCompiler", "driverAdapters"]\n'
+        f"{engine}"
         "}\n"
         "\n"
         "datasource db {\n"
         f'  provider = "{provider}"\n'
-        '  url      = env("DATABASE_URL")\n'
+        f'  url      = env("{url_env}")\n'
         "}\n"
-        "\n" + models
     )
 
 
+def schema_text(provider: Provider, models: str, major: int = 6, url_env: str = "DATABASE_URL") -> str:
+    return schema_header(provider, major, url_env) + "\n" + models
+
+
+def prisma7_config_text(url_env: str = "DATABASE_URL", shadow_env: str | None = None, *,
+                        schema: str = "prisma/schema.prisma", migrations: str = "prisma/migrations") -> str:
+    """prisma.config.ts as a Prisma 7 user writes it: the datasource's URLs read with env(), which
+    throws when the variable is unset (a shadow database is optional: without one Prisma makes its own)."""
+    shadow = f", shadowDatabaseUrl: env(\"{shadow_env}\")" if shadow_env else ""
+    return (
+        'import { defineConfig, env } from "prisma/config";\n'
+        "\n"
+        "export default defineConfig({\n"
+        f'  schema: "{schema}",\n'
+        f'  migrations: {{ path: "{migrations}" }},\n'
+        f'  datasource: {{ url: env("{url_env}"){shadow} }},\n'
+        "});\n"
+    )
+
+
+def kit_version(node_modules: Path) -> str:
+    """The Prisma version installed in a kit's node_modules."""
+    return str(json.loads((node_modules / "prisma" / "package.json").read_text())["version"])
+
+
+def kit_major(node_modules: Path) -> int:
+    """The Prisma major installed in a kit's node_modules."""
+    return int(kit_version(node_modules).split(".")[0])
+
+
+def _js_engine(version: str) -> bool:
+    """Prisma 6.16+ runs a driver adapter only with `engine: "js"` and a client-engine generator."""
+    major, minor = (int(part) for part in version.split(".")[:2])
+    return major == 6 and minor >= 16
+
+
 def prisma_env(database_url: str | None, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment the tests give Prisma: quiet, no telemetry, no colours."""
+    """The environment the tests give Prisma: quiet, no telemetry, no colours; the URL as DATABASE_URL."""
     env = dict(os.environ)
     for key in ("DATABASE_URL", "PRISMA_SCHEMA_ENGINE_BINARY", "PRISMA_QUERY_ENGINE_LIBRARY"):
         env.pop(key, None)
@@ -86,10 +149,52 @@ class PrismaProject:
     """PostgreSQL fixtures: the database name; SQLite fixtures: None."""
     database_path: Path | None = None
     """SQLite fixtures: the database file; PostgreSQL fixtures: None."""
+    major: int = 6
+    """The kit's Prisma major (6 or 7)."""
+    prisma_version: str = PRISMA_VERSION
+    """The kit's Prisma version."""
+    url_env: str = "DATABASE_URL"
+    """The variable the project's Prisma reads the URL from."""
+    shadow_env: str | None = None
+    """Prisma 7: the variable prisma.config.ts reads shadowDatabaseUrl from (None: no shadow configured)."""
+    shadow_url: str | None = None
+    """The shadow database `prisma()` gives Prisma through shadow_env."""
+    schema_folder: bool = False
+    """The schema is the folder prisma/schema (schema.prisma with the datasource, models.prisma)."""
+
+    @property
+    def version(self) -> str:
+        return self.prisma_version
 
     @property
     def schema_path(self) -> Path:
+        if self.schema_folder:
+            return self.root / "prisma" / "schema"
         return self.root / "prisma" / "schema.prisma"
+
+    @property
+    def schema_arg(self) -> str:
+        """The schema as Prisma's CLI flags take it, relative to the project."""
+        return str(self.schema_path.relative_to(self.root))
+
+    @property
+    def to_schema(self) -> str:
+        """`migrate diff`'s flag for "to this schema": Prisma 7 renamed --to-schema-datamodel."""
+        return "--to-schema" if self.major >= 7 else "--to-schema-datamodel"
+
+    @property
+    def from_schema(self) -> str:
+        return "--from-schema" if self.major >= 7 else "--from-schema-datamodel"
+
+    def tool_env(self, database_url: str | None = None) -> dict[str, str]:
+        """What this project's Prisma needs besides prisma_env(): the URL under the variable the project
+        reads (and the shadow's), and the kit's engine."""
+        env = engine_env(self.node_modules)
+        if database_url is not None:
+            env[self.url_env] = database_url
+        if self.shadow_env and self.shadow_url:
+            env[self.shadow_env] = self.shadow_url
+        return env
 
     @property
     def migrations_dir(self) -> Path:
@@ -124,7 +229,7 @@ class PrismaProject:
         proc = subprocess.run(
             argv,
             cwd=self.root,
-            env=prisma_env(url, env),
+            env=prisma_env(url, {**self.tool_env(url), **(env or {})}),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -135,10 +240,25 @@ class PrismaProject:
             raise PrismaError(proc.returncode, argv, proc.stdout, proc.stderr)
         return proc
 
+    def execute_file(self, path: Path | str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
+        """`prisma db execute --file` (Prisma 6 also needs --schema; 7 reads prisma.config.ts)."""
+        args = ["db", "execute", "--file", str(path)]
+        if self.major < 7:
+            args += ["--schema", self.schema_arg]
+        return self.prisma(*args, database_url=database_url)
+
     def write_schema(self, models: str) -> None:
-        """Rewrite prisma/schema.prisma with the standard header and these models."""
+        """Rewrite the schema with the standard header and these models (a folder schema: the header
+        in schema.prisma, the models in models.prisma)."""
+        header = schema_header(self.provider, self.major, self.url_env,
+                               client_engine=_js_engine(self.prisma_version))
+        if self.schema_folder:
+            self.schema_path.mkdir(parents=True, exist_ok=True)
+            (self.schema_path / "schema.prisma").write_text(header)
+            (self.schema_path / "models.prisma").write_text(models)
+            return
         self.schema_path.parent.mkdir(parents=True, exist_ok=True)
-        self.schema_path.write_text(schema_text(self.provider, models))
+        self.schema_path.write_text(header + "\n" + models)
 
     def write_migration_lock(self) -> Path:
         lock = self.migrations_dir / "migration_lock.toml"
@@ -172,37 +292,56 @@ def make_project(
     node_modules: Path | None = None,
     *,
     database_url: str | None = None,
+    url_env: str = "DATABASE_URL",
+    shadow_env: str | None = None,
+    schema_folder: bool = False,
 ) -> PrismaProject:
-    """Create a Prisma project in root (created if missing).
+    """Create a Prisma project in root (created if missing), for the kit's Prisma major.
 
     node_modules is required in practice: pass ensure_kit()'s result (the kit_node_modules fixture).
+    url_env: the variable the project reads the URL from; shadow_env (Prisma 7): the variable
+    prisma.config.ts reads shadowDatabaseUrl from; schema_folder: prisma/schema/*.prisma.
     """
     if node_modules is None:
         raise ValueError("node_modules is required: pass harness.ensure_kit() / the kit_node_modules fixture")
+    version = kit_version(node_modules)
+    major = int(version.split(".")[0])
+    if shadow_env and major < 7:
+        raise ValueError("shadow_env is a Prisma 7 config setting (6.x adapters make their own shadow database)")
     root.mkdir(parents=True, exist_ok=True)
     (root / "package.json").write_text(
         json.dumps({"name": "faber-db-test-project", "private": True}, indent=2) + "\n"
     )
-    shutil.copyfile(config_file(provider), root / "prisma.config.ts")
+    schema = "prisma/schema" if schema_folder else "prisma/schema.prisma"
+    if major >= 7:
+        config = prisma7_config_text(url_env, shadow_env, schema=schema)
+    else:
+        config = (config_file(provider).read_text().replace("process.env.DATABASE_URL", f"process.env.{url_env}")
+                  .replace('schema: "prisma/schema.prisma"', f'schema: "{schema}"'))
+        if _js_engine(version):
+            config = config.replace("  experimental: { adapter: true },\n",
+                                    '  experimental: { adapter: true },\n  engine: "js",\n')
+    (root / "prisma.config.ts").write_text(config)
     link = root / "node_modules"
     if link.is_symlink() or link.exists():
         link.unlink()
     link.symlink_to(node_modules, target_is_directory=True)
     project = PrismaProject(
-        root=root, provider=provider, node_modules=node_modules, database_url=database_url
+        root=root, provider=provider, node_modules=node_modules, database_url=database_url, major=major,
+        prisma_version=version, url_env=url_env, shadow_env=shadow_env, schema_folder=schema_folder,
     )
     project.write_schema(models)
     return project
 
 
 def diff_sql_from_empty(project: PrismaProject, database_url: str | None = None) -> str:
-    """SQL of `prisma migrate diff --from-empty --to-schema-datamodel prisma/schema.prisma --script`.
+    """SQL of `prisma migrate diff --from-empty --to-schema(-datamodel) <schema> --script`.
 
     In driver-adapter mode even this command connects to DATABASE_URL (it fails with "Can't reach
     database server" otherwise) though it reads nothing from it. database_url defaults to the
     project's; SQLite projects without one use a throw-away file in a temp dir.
     """
-    args = ("migrate", "diff", "--from-empty", "--to-schema-datamodel", "prisma/schema.prisma", "--script")
+    args = ("migrate", "diff", "--from-empty", project.to_schema, project.schema_arg, "--script")
     url = database_url if database_url is not None else project.database_url
     if url is not None:
         return project.prisma(*args, database_url=url).stdout

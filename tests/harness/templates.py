@@ -136,7 +136,7 @@ class SessionCache:
     def pg_template(
         self, server: PostgresServer, migrations: Sequence[Migration], models: str = DEFAULT_MODELS
     ) -> str:
-        key = self._key(server.port, tuple(migrations), models)
+        key = self._key(server.port, str(self.node_modules), tuple(migrations), models)  # one template per kit
         if key not in self._pg:
             self._pg[key] = pg_template(
                 server, self.work_dir / f"pg-{key}", self.node_modules, migrations, models, name=f"tpl_{key}"

@@ -34,6 +34,10 @@ ERROR_CODES: dict[str, ErrorSpec] = {
         EXIT_USAGE, "The environment variable that holds the environment's connection URL is not set."
     ),
     "DATABASE_URL_INVALID": ErrorSpec(EXIT_USAGE, "The connection URL is not one faber-db can use."),
+    "DATASOURCE_NOT_FROM_ENV": ErrorSpec(
+        EXIT_USAGE, "The project's datasource URL is not read from an environment variable (a literal or "
+        "computed URL), so faber-db cannot point it at an environment."
+    ),
     "SCHEMA_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No Prisma schema file where the config says."),
     "SCHEMA_INVALID": ErrorSpec(EXIT_USAGE, "Prisma rejected the schema file (syntax or validation error)."),
     "PROVIDER_UNSUPPORTED": ErrorSpec(EXIT_USAGE, "The database provider is not supported yet."),

@@ -75,6 +75,11 @@ class InitDetails:
     prisma_config: str | None
     prisma_command: list[str]
     environments: dict[str, str]
+    prisma_version: str | None = None
+    # the variables the project's Prisma reads its URL / its shadow database's URL from: faber-db sets
+    # them to the chosen environment's URL for each Prisma call
+    datasource_url_env: list[str] = field(default_factory=list)
+    datasource_shadow_env: str | None = None
 
 
 @dataclass

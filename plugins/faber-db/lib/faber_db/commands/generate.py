@@ -2,24 +2,31 @@
 exactly as `prisma migrate dev --create-only` would, plus a `down.sql` and a risk report.
 
 Never runs `prisma migrate dev` (it refuses without a terminal) and never touches the
-environment's database: Prisma replays the history into a shadow database instead.
+environment's database: the history is replayed into a scratch database instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from faber_db.errors import FaberError
-from faber_db.handlers.base import MigrationHandler, SchemaDiff
+from faber_db.handlers.base import LocalMigration, MigrationHandler, SchemaDiff
 from faber_db.output import progress_step
 from faber_db.results import Finding, Result
 from faber_db.runtime import Context
+
+if TYPE_CHECKING:
+    from faber_db.engines import Database
 
 HELP = "Generate a migration (and its down.sql) from schema.prisma changes"
 MAX_SLUG = 60
@@ -49,8 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="migration name instead of the description (slugged to [a-z0-9_])")
     parser.add_argument("--preview", action="store_true", help="show the SQL (up and down); write nothing")
     parser.add_argument("--force", action="store_true", help="write an empty migration even when nothing changed")
-    parser.add_argument("--env", default="dev", help="environment whose server hosts the shadow database "
-                        "(PostgreSQL only; default dev)")
+    parser.add_argument("--env", default="dev", help="environment whose server hosts the scratch database the "
+                        "history is replayed into (PostgreSQL only; default dev; its database is never touched)")
 
 
 def slugify(text: str) -> str:
@@ -82,6 +89,11 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     if not slug:
         raise FaberError("INVALID_NAME", "The migration name is empty once reduced to [a-z0-9_]",
                          "Describe the change in words, e.g. \"add user profiles\".")
+    return generate_migration(ctx, slug=slug, preview=args.preview, force=args.force, env_name=args.env)
+
+
+def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, env_name: str) -> Result:
+    """The operation: diff, analyse, write (unless `preview`), one result."""
     loaded = ctx.load()
     from faber_db.handlers import get_handler
 
@@ -91,13 +103,14 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
                          "Fix prisma.schema in the config or run `faber-db init --force`.")
     provider = loaded.config.database.provider
     with progress_step("comparing the migration history with schema.prisma (prisma migrate diff)"):
-        diff = _diff(ctx, handler, provider, args.env)
+        diff = _diff(ctx, handler, provider, env_name)
 
-    if not diff.changed and not args.force:
-        return Result(status="success", operation="generate-migration", environment=None,
-                      message="No schema changes: nothing to generate",
+    if not diff.changed and not force:
+        return Result(status="warning" if diff.warnings else "success", operation="generate-migration",
+                      environment=None, message="No schema changes: nothing to generate",
                       details=GenerateDetails(changes=False, migration=None, findings=[], change_list=[],
-                                              preview=args.preview, prisma_version=handler.version()))
+                                              preview=preview, prisma_version=handler.version()),
+                      warnings=diff.warnings)
     history = [(m.name, m.sql_path.read_text("utf-8")) for m in handler.local_migrations()]
     findings, down_losses = _analyze(diff, provider, history)
     header = _warnings_header(findings) if diff.changed else ""
@@ -110,8 +123,9 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         finding.migration = name
     down_loss = _down_data_loss(findings, down_losses)
     warnings = [f"{f.kind} at line {f.line}: {f.message}" for f in findings if f.severity in ("high", "critical")]
+    warnings += diff.warnings
     path: str | None = None
-    if not args.preview:
+    if not preview:
         folder = handler.write_migration(name, up_sql, down_sql)
         path = str(folder.relative_to(loaded.project_root))
     details = GenerateDetails(
@@ -119,66 +133,144 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         migration=MigrationFile(name=name, path=path, sql=up_sql, down_sql=down_sql, down_data_loss=down_loss),
         findings=findings,
         change_list=handler.summarize(diff.up_sql),
-        preview=args.preview,
+        preview=preview,
         prisma_version=handler.version(),
     )
-    verb = "Previewed" if args.preview else "Generated"
+    verb = "Previewed" if preview else "Generated"
     what = f"{len(details.change_list)} change(s)" if diff.changed else "an empty migration"
     return Result(
         status="warning" if warnings else "success",
         operation="generate-migration",
         environment=None,
-        message=f"{verb} {name}: {what}" + (", nothing written" if args.preview else ""),
+        message=f"{verb} {name}: {what}" + (", nothing written" if preview else ""),
         details=details,
         warnings=warnings,
-        suggested_fixes=[] if args.preview else ["Review the SQL, then `faber-db migrate dev`."],
+        suggested_fixes=[] if preview else ["Review the SQL, then `faber-db migrate dev`."],
     )
 
 
 def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str) -> SchemaDiff:
-    """Run the diff against a throwaway database: the environment's own is never touched."""
+    """The migration and its down script, computed against throwaway databases: the environment's own
+    is never touched.
+
+    Where Prisma can diff a database (Prisma 7, Prisma 6 with its native engine), the whole history is
+    replayed once, with the database's own client, into a scratch database, and both diffs read that:
+    Prisma replays nothing, and no shadow database is made. Prisma 6 with a driver adapter accepts
+    only its own replay (--from-migrations into the adapter's shadow database)."""
     from faber_db.safety import preload
 
-    def diff_schema(database_url: str | None, shadow_url: str | None = None,
-                    down_shadow_url: str | None = None) -> SchemaDiff:
+    handler.check_datasource()
+
+    def diff_schema(database_url: str | None, from_database: bool) -> SchemaDiff:
         # A change that is not plainly additive needs the SQL parser: its import (~0.1 s) overlaps
         # the reverse diff (additive changes never import it, so it must not compete with Prisma).
-        return handler.diff_schema(database_url=database_url, shadow_url=shadow_url,
-                                   down_shadow_url=down_shadow_url, while_reverse_runs=lambda: preload(provider))
+        return handler.diff_schema(database_url=database_url, from_database=from_database,
+                                   while_reverse_runs=lambda: preload(provider))
 
+    if not handler.diffs_from_database():
+        if provider == "sqlite":
+            with tempfile.TemporaryDirectory(prefix="faber-scratch-") as tmp:
+                return diff_schema(f"file:{Path(tmp) / 'scratch.db'}", from_database=False)
+        return diff_schema(ctx.target(env_name).url, from_database=False)  # the adapter's shadows live there
+    with scratch_history(ctx, handler, provider, env_name) as scratch_url:
+        return diff_schema(scratch_url, from_database=True)
+
+
+@contextlib.contextmanager
+def scratch_history(ctx: Context, handler: MigrationHandler, provider: str, env_name: str) -> Iterator[str]:
+    """The URL of a database holding the replayed migration history, gone afterwards (also on errors
+    and Ctrl-C). SQLite: a temporary file. PostgreSQL, on the environment's server: the environment's
+    shadow database when one is configured (emptied first, as Prisma empties a shadow database),
+    else a temporary database faber-db creates and always drops."""
+    migrations = handler.local_migrations()
     if provider == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="faber-shadow-") as tmp:
-            scratch = f"file:{Path(tmp) / 'scratch.db'}"
-            if handler.manages_own_shadow():
-                return diff_schema(database_url=scratch)
-            return diff_schema(database_url=scratch, shadow_url=f"file:{Path(tmp) / 'shadow.db'}",
-                               down_shadow_url=f"file:{Path(tmp) / 'shadow-down.db'}")
-    target = ctx.target(env_name)
-    if handler.manages_own_shadow():
-        return diff_schema(database_url=target.url)  # the adapter makes and drops its own shadow
-    import os
+        from faber_db.engines import SqliteDatabase
 
-    if target.env.shadow_url_env and os.environ.get(target.env.shadow_url_env):
-        from faber_db.redact import register_url
-
-        shadow_url = os.environ[target.env.shadow_url_env]
-        register_url(shadow_url, target.env.shadow_url_env)
-        return diff_schema(database_url=target.url, shadow_url=shadow_url)
-    from faber_db.engines import create_temp_database, drop_database_quietly
+        with tempfile.TemporaryDirectory(prefix="faber-scratch-") as tmp:
+            path = Path(tmp) / "scratch.db"
+            with SqliteDatabase(path, create=True) as db:
+                # a throwaway file: no fsync per statement (a 50-migration replay spent ~1 s in them)
+                db.execute("PRAGMA journal_mode = MEMORY")
+                db.execute("PRAGMA synchronous = OFF")
+                replay(db, migrations)
+            yield f"file:{path}"
+        return
+    from faber_db.engines import create_temp_database, database_identity, drop_database_quietly
     from faber_db.redact import register_url
 
-    created: list[str] = []  # one shadow per diff: Prisma wipes a shadow when a diff starts
+    target = ctx.target(env_name)
+    shadow = os.environ.get(target.env.shadow_url_env, "") if target.env.shadow_url_env else ""
+    if shadow:
+        register_url(shadow, target.env.shadow_url_env or "SHADOW_DATABASE_URL")
+        if database_identity(provider, shadow, handler.schema_dir) == database_identity(
+                provider, target.url, handler.schema_dir):
+            raise FaberError("INVALID_ARGUMENT", f"${target.env.shadow_url_env} names {target.name}'s own database",
+                             "A shadow database is emptied before each use: point it at a database of its own.")
+        with _connect(shadow) as db:
+            _empty_postgres(db)
+            replay(db, migrations)
+        yield shadow
+        return
+    name, url = create_temp_database(target.url, prefix="faber_scratch")
     try:
-        urls = []
-        for _ in range(2):
-            name, shadow_url = create_temp_database(target.url, prefix="faber_shadow")
-            created.append(name)
-            register_url(shadow_url, "SHADOW_DATABASE_URL")
-            urls.append(shadow_url)
-        return diff_schema(database_url=target.url, shadow_url=urls[0], down_shadow_url=urls[1])
+        register_url(url, "FABER_SCRATCH_DATABASE_URL")
+        with _connect(url) as db:
+            replay(db, migrations)
+        yield url
     finally:
-        for name in created:
-            drop_database_quietly(target.url, name)  # also on failure and Ctrl-C
+        drop_database_quietly(target.url, name)
+
+
+@contextlib.contextmanager
+def _connect(url: str) -> Iterator[Database]:
+    from faber_db.engines import PostgresDatabase, parse_postgres_url
+
+    target = parse_postgres_url(url)
+    with PostgresDatabase(target) as db:
+        db.execute("SET synchronous_commit TO off")  # a throwaway database: no WAL flush per migration
+        if target.schema != "public":  # as Prisma does for a shadow database: the URL's schema exists
+            db.execute(f'CREATE SCHEMA IF NOT EXISTS "{target.schema.replace(chr(34), chr(34) * 2)}"')
+        yield db
+
+
+def _empty_postgres(db: Database) -> None:
+    """Drop every schema of a shadow database and recreate `public`, as Prisma resets a shadow database."""
+    for (schema,) in db.query(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') "
+            "AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'"):
+        db.execute(f'DROP SCHEMA "{str(schema).replace(chr(34), chr(34) * 2)}" CASCADE')
+    db.execute('CREATE SCHEMA IF NOT EXISTS "public"')
+
+
+def replay(db: Database, migrations: list[LocalMigration]) -> None:
+    """Apply each migration's SQL as Prisma does: SQLite as one script, PostgreSQL as one simple-query
+    batch. A migration that fails is the history's problem, as Prisma's P3006 says it."""
+    import sqlite3
+
+    from faber_db.engines import SqliteDatabase
+
+    for migration in migrations:
+        script = migration.sql_path.read_text("utf-8")
+        if not _COMMENT_OR_SPACE.sub("", script):
+            continue  # an empty migration: nothing to run (an empty query is an error to some drivers)
+        try:
+            if isinstance(db, SqliteDatabase):
+                db.connection.executescript(script)
+            else:
+                db.execute(script)
+        except (FaberError, sqlite3.Error) as exc:
+            message = exc.message if isinstance(exc, FaberError) else str(exc)
+            raise FaberError(
+                "MIGRATION_FAILED",
+                f"The migration history does not apply cleanly: {migration.name} failed in a scratch database "
+                f"({message})",
+                f"Fix or remove {migration.name} (its SQL fails on an empty database), then generate again; "
+                "nothing was written.",
+                details={"migration": migration.name},
+            ) from None
+
+
+_COMMENT_OR_SPACE = re.compile(r"--[^\n]*|/\*.*?\*/|\s+", re.S)
 
 
 def _analyze(diff: SchemaDiff, provider: str, history: list[tuple[str, str]]) -> tuple[list[Finding], list[str]]:

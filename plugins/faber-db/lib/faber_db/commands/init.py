@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from faber_db.config import (
 )
 from faber_db.errors import FaberError
 from faber_db.files import write_atomic
-from faber_db.handlers.prisma import detect_project
+from faber_db.handlers import detect_project
 from faber_db.results import InitDetails, Result
 from faber_db.runtime import Context
 
@@ -64,9 +65,13 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
             "Keep it, or pass --force to replace it with a freshly detected config.",
         )
     detected = detect_project(root)
+    environments = default_environments()
+    shadow = detected.urls.shadow
+    if shadow:  # the variable the project reads its shadow database from holds the developer's
+        environments["dev"] = dataclasses.replace(environments["dev"], shadow_url_env=shadow.name)
     config = FaberConfig(
         database=DatabaseConfig(provider=detected.provider),  # type: ignore[arg-type]
-        environments=default_environments(),
+        environments=environments,
         prisma=PrismaConfig(
             schema=_rel(detected.schema, root),
             migrations_dir=_rel(detected.migrations_dir, root),
@@ -87,6 +92,9 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     warnings = [] if prisma_bin.exists() else [
         "The Prisma CLI is not installed in this project yet (node_modules/.bin/prisma)."
     ]
+    if detected.urls.unreadable:
+        warnings.append(f"{detected.urls.unreadable}: faber-db can point Prisma at an environment only through "
+                        "a variable; read the URL with env(\"DATABASE_URL\") (any name) before migrating.")
     hooks = None
     if args.faber:
         from faber_db.faber import write_hooks
@@ -108,6 +116,9 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         prisma_config=config.prisma.config_file,
         prisma_command=[str(prisma_bin.relative_to(root))] if prisma_bin.exists() else [],
         environments={name: env.url_env for name, env in config.environments.items()},
+        prisma_version=detected.version,
+        datasource_url_env=list(detected.urls.url),
+        datasource_shadow_env=shadow.name if shadow else None,
     )
     return Result(
         status="warning" if warnings else "success",

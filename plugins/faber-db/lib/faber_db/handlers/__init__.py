@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING
 from faber_db.errors import FaberError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from faber_db.config import LoadedConfig
     from faber_db.handlers.base import MigrationHandler
+    from faber_db.handlers.prisma import DetectedProject
 
 
 def get_handler(loaded: LoadedConfig) -> MigrationHandler:
@@ -19,3 +22,10 @@ def get_handler(loaded: LoadedConfig) -> MigrationHandler:
 
         return PrismaHandler(loaded)
     raise FaberError("PROVIDER_UNSUPPORTED", f"Migration tool {tool!r} is not supported", "Use prisma.")
+
+
+def detect_project(root: Path) -> DetectedProject:
+    """The migration tool's project under `root`, for `faber-db init` (Prisma is the only tool)."""
+    from faber_db.handlers.prisma import detect_project as detect_prisma_project
+
+    return detect_prisma_project(root)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -46,6 +46,8 @@ class SchemaDiff:
     # When down_sql was derived from up_sql (it only drops what up_sql created): the data it drops,
     # as (table, column or None for the whole table). None: down_sql is Prisma's, analyse it.
     down_drops: list[tuple[str, str | None]] | None = None
+    # what the user should know about the run (e.g. a scratch database that could not be dropped)
+    warnings: list[str] = field(default_factory=list)
 
 
 class MigrationHandler(Protocol):
@@ -69,12 +71,16 @@ class MigrationHandler(Protocol):
 
     def version(self) -> str | None: ...
 
-    def manages_own_shadow(self) -> bool:
-        """True when the tool makes its own shadow database (no shadow URL may be passed)."""
+    def diffs_from_database(self) -> bool:
+        """True when the tool can diff a database faber-db replayed the history into; False when it
+        replays the history itself (into a shadow database of its own)."""
         ...
 
-    def diff_schema(self, *, database_url: str | None, shadow_url: str | None = None,
-                    down_shadow_url: str | None = None,
+    def check_datasource(self) -> None:
+        """Raise when the tool could not be pointed at an environment's database."""
+        ...
+
+    def diff_schema(self, *, database_url: str | None, from_database: bool,
                     while_reverse_runs: Callable[[], None] | None = None) -> SchemaDiff: ...
 
     def summarize(self, sql: str) -> list[dict[str, str]]: ...

@@ -118,6 +118,7 @@ class MigrateOperation(GuardedOperation):
 
     def read(self, run: Run) -> None:
         target = run.require_target()
+        target.handler.check_datasource()  # the tool could not be pointed at this environment: stop first
         self.details.project = str(run.root)
         with run.steps.run("migration_mode") as step:
             step.message = "prisma migrate deploy (non-interactive; never migrate dev or reset)"

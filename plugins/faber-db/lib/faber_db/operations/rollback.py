@@ -135,6 +135,7 @@ class RollbackOperation(GuardedOperation):
         from faber_db.safety import analyze_sql, count_rows
 
         target = run.require_target()
+        target.handler.check_datasource()  # down.sql runs through the tool: stop before anything is read
         db = run.attach_session(target.connect())
         local = {m.name: m for m in target.handler.local_migrations()}
         self.state = state = compute_state(list(local.values()), target.handler.applied_migrations(db))

@@ -34,11 +34,15 @@ _ADD_COLUMNS = re.compile(rf"ALTER TABLE (?P<table>{_QUALIFIED}) ADD COLUMN ", r
 _QUALIFIED_PARTS = re.compile(rf"(?P<schema>{_IDENT}\.)?(?P<name>{_IDENT})", re.S)
 
 
-def invert_additive(sql: str, provider: str) -> Inverse | None:
-    """Prisma's down script for `sql` when every statement creates something; else None."""
+def invert_additive(sql: str, provider: str, qualify: str | None = None) -> Inverse | None:
+    """Prisma's down script for `sql` when every statement creates something; else None.
+    `qualify` (PostgreSQL): the schema to put before names the up script leaves unqualified, as Prisma 7
+    writes its reverse diff ("public"."User") even where its forward one says "User"."""
     statements = split_statements(sql)
     if not statements:
         return None
+    if qualify and provider == "postgresql":
+        statements = [_qualified(s, qualify) for s in statements]
     created_tables = {m["table"] for s in statements if (m := _CREATE_TABLE.match(s))}
     inverse = Inverse("")
     blocks: list[str] = []
@@ -155,6 +159,18 @@ def split_statements(sql: str) -> list[str] | None:
         i += 1
     statements.append("".join(current).strip())
     return [s for s in statements if s]
+
+
+_OBJECT_NAME = re.compile(rf"^(CREATE TABLE |CREATE TYPE |ALTER TABLE |CREATE (?:UNIQUE )?INDEX {_IDENT} ON )"
+                          rf"(?P<name>{_QUALIFIED})", re.S)
+
+
+def _qualified(statement: str, schema: str) -> str:
+    """The statement with its object's name in `schema` when the name has none."""
+    match = _OBJECT_NAME.match(statement)
+    if not match or _parts(match["name"])[0]:
+        return statement
+    return statement[:match.start("name")] + _quote(schema) + "." + statement[match.start("name"):]
 
 
 def _parts(qualified: str) -> tuple[str, str]:
