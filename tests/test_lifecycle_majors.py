@@ -10,6 +10,8 @@ whose URL faber-db cannot set.
 
 from __future__ import annotations
 
+import json
+
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -236,7 +238,12 @@ def test_a_url_faber_db_cannot_set_is_refused_before_anything_runs(
             assert code == 2 and error_code(result) == "DATASOURCE_NOT_FROM_ENV", describe(result, stderr)
             assert 'env("DATABASE_URL")' in result["errors"][0]["hint"]
             assert hard_coded not in result["message"] + stderr, "the URL itself is never printed"
-        assert tree_snapshot(project.root) == tree
+        state = ".fractary/plugins/faber-db/"
+        changed = {path for path, digest in tree_snapshot(project.root).items() if tree.get(path) != digest}
+        # only faber-db's own records: the refusals audited (and the lock file dev's run took)
+        assert changed <= {f"{state}audit.jsonl", f"{state}locks", f"{state}locks/dev.lock"}, changed
+        refusals = [json.loads(line) for line in (project.root / state / "audit.jsonl").read_text().splitlines()]
+        assert [r.get("error") for r in refusals[-2:]] == ["DATASOURCE_NOT_FROM_ENV"] * 2, refusals[-2:]
         for url in (hard_coded, dev):
             assert _tables(PrismaProject(project.root, project.provider, project.node_modules, url)) == set()
     finally:
