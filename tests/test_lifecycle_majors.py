@@ -11,7 +11,6 @@ whose URL faber-db cannot set.
 from __future__ import annotations
 
 import json
-
 import sqlite3
 from contextlib import closing
 from pathlib import Path
