@@ -120,6 +120,8 @@ def test_a_failing_migration_is_restored_and_a_backup_comes_back(lifecycle: Life
     project.add_migration("20990101000000_broken", BROKEN)
     failed = approve(life, "migrate", "production", expect=1)
     assert error_code(failed) == "MIGRATION_FAILED", describe(failed)
+    # the message names the migration and quotes the database's own error line
+    assert failed["message"].startswith("20990101000000_broken (") and "Nope" in failed["message"], failed["message"]
     assert failed["details"]["restored"] is True and failed["details"]["restore_verified"] is True
     status = life.faber("status", "production")["details"]
     assert status["failed"] == [] and status["pending"] == ["20990101000000_broken"]

@@ -115,7 +115,9 @@ def test_an_automatic_restore_that_cannot_run_says_why(traits_project: PrismaPro
     project.add_migration("20250101000000_fails", 'UPDATE "public"."User" SET "name" = \'x\' WHERE "id" > 0;\n'
                                                   'SELECT 1 / 0;\n')
 
-    code, result, _ = faber(project, env, "migrate", "production", *approve_args(project, env))
+    # the UPDATE ... WHERE rewrites live rows: destructive, so the person names it
+    code, result, _ = faber(project, env, "migrate", "production", *approve_args(project, env),
+                            "--allow-destructive")
 
     shown = json.dumps(result, indent=1)
     assert code == 1 and errcode(result) == "MIGRATION_FAILED", shown

@@ -126,6 +126,8 @@ class Run:
     backup_ref: BackupRef | None = None
     approved_by: str | None = None
     applying: bool = False
+    # the failed change ran in one transaction that was rolled back: nothing to restore
+    unchanged: bool = False
     restored: bool = False
     restore_verified: bool = False
     # a failed automatic restore: the error's code, message and the tools' redacted stderr
@@ -203,7 +205,7 @@ class GuardedOperation:
         """A refusal, or a failure before or after the change (`run.restored` says whether it was undone)."""
         fixes = [error.hint] if error.hint else []
         message = error.message
-        if run.applying:
+        if run.applying and not run.unchanged:
             message += _restore_note(run)
             if run.backup is not None and not run.restored:
                 fixes.insert(0, f"Restore by hand: `faber-db restore {run.require_target().name} --from "
@@ -337,7 +339,13 @@ def _locked(operation: GuardedOperation, run: Run) -> Result:
         error = exc if isinstance(exc, FaberError) else FaberError(
             "CANCELLED", f"Cancelled by the person while {operation.name} was changing {target.name}",
             "Check the result's restored flag; run the command again when ready.")
-        _recover(operation, run)
+        if isinstance(exc, FaberError) and exc.details.get("unchanged"):
+            # its one transaction was rolled back: a restore now would only rewrite the same data (and
+            # refresh materialized views that were stale on purpose)
+            run.unchanged = True
+            run.steps.skip("automatic_restore", "not needed: the change ran in one transaction, rolled back")
+        else:
+            _recover(operation, run)
         if run.restored or error.code != "DATABASE_UNREACHABLE":
             clear_journal(run.root, target.name)  # what happened is known (and undone when restored)
         result = operation.failure_result(run, error)

@@ -231,8 +231,9 @@ def restore(archive: Path, target: PostgresTarget, expected: DataSnapshot, schem
 
 def _raise_restore_failure(backup_id: str, expected: DataSnapshot, psql_code: int, restore_code: int,
                            stderr: str) -> None:
+    # `unchanged`: the restore ran as one transaction that was rolled back (no recovery is needed)
     details: dict[str, Any] = {"stderr": client.stderr_tail(_hide_snapshots(stderr)), "psql_exit": psql_code,
-                               "pg_restore_exit": restore_code}
+                               "pg_restore_exit": restore_code, "unchanged": True}
     mismatch = re.search(r"faber-db-verify (\{.*\})\s*$", stderr, re.M)
     if mismatch is not None:
         actual = DataSnapshot.from_dict(json.loads(mismatch.group(1)))
@@ -312,7 +313,7 @@ def _pipe_restore(restore_argv: list[str], psql_argv: list[str], env: dict[str, 
                 proc.wait()
     if expired.is_set():
         raise FaberError("RESTORE_FAILED", f"The restore did not finish within {PG_RESTORE_TIMEOUT} s",
-                         "The transaction was rolled back; nothing was changed.")
+                         "The transaction was rolled back; nothing was changed.", details={"unchanged": True})
     return psql_code, restore_code, errors["psql"].text(), errors["pg_restore"].text()
 
 

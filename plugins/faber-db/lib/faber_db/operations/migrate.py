@@ -290,7 +290,8 @@ class MigrateOperation(GuardedOperation):
             details.applied = [name for name in names if name in after.applied]
             details.failed_migration = next((name for name in names if name in after.failed), None)
             details.prisma_output = "\n".join(output.splitlines()[-25:])
-            details.error_details = {"code": error.code, "message": error.message}
+            details.error_details = {"code": error.code, "message": error.message,
+                                     "database_error": error.details.get("database_error")}
             failed = details.failed_migration or "a migration"
             raise FaberError("MIGRATION_FAILED", f"{failed} failed on {target.name}: {error.message}",
                              f"Read prisma_output for the database's error; fix the SQL of {failed}, then dry-run "
@@ -409,18 +410,21 @@ class MigrateOperation(GuardedOperation):
         if not (run.applying and error.code == "MIGRATION_FAILED"):
             return result
         target = run.require_target()
+        said = (details.error_details or {}).get("database_error")
         failed = details.failed_migration or "a migration"
+        # the migration and the database's own error line lead the message: what a person fixes
+        what = failed + (f" ({said})" if said else "")
         if run.restored:
-            result.message = (f"{failed} failed; {target.name} was restored from backup "
+            result.message = (f"{what} failed; {target.name} was restored from backup "
                               f"{run.backup.id if run.backup else ''} and matches its pre-deploy state")
             fixes = [f"Fix {failed}'s SQL (see prisma_output), regenerate or edit it, then dry-run again."]
         elif run.backup is not None:
-            result.message = (f"{failed} failed on {target.name} and the automatic restore of backup "
+            result.message = (f"{what} failed on {target.name} and the automatic restore of backup "
                               f"{run.backup.id} failed")
             fixes = [f"Restore by hand: `faber-db restore {target.name} --from {run.backup.id}` (see warnings)",
                      f"then fix the SQL of {failed} and dry-run again"]
         else:
-            result.message = f"{failed} failed on {target.name}; no backup had been taken, so nothing was restored"
+            result.message = f"{what} failed on {target.name}; no backup had been taken, so nothing was restored"
             fixes = [f"Undo what {failed} changed by hand (its statements before the failing one may have run), fix "
                      f"its SQL, then `npx prisma migrate resolve --rolled-back {failed}` and `faber-db migrate "
                      f"{target.name}` again",

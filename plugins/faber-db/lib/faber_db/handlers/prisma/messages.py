@@ -34,6 +34,10 @@ PRISMA_ERROR_CODES: dict[str, str] = {
 }
 
 _PCODE = LazyPattern(r"\b(P[1-3]\d{3})\b")
+# the database's own words: after "Database error:" (native engine, Prisma 7), else an adapter's
+# "Error: SQLITE_ERROR: ..." line, or the line after its "external connector error" (Prisma 6 with
+# a driver adapter prints no P-code)
+_DATABASE_ERROR = LazyPattern(r"^Database error:\s*\n\s*(?P<a>\S[^\n]*)|^Error: (?!P\d{4}\b)(?:external connector error\s*\n\s*)?(?P<b>\S[^\n]*)", re.M)
 _SCHEMA_ERROR_LINE = LazyPattern(r"schema\.prisma:(\d+)")
 _ENGINE_DOWNLOAD = LazyPattern(r"binaries\.prisma\.sh|PRISMA_(?:SCHEMA_ENGINE_BINARY|QUERY_ENGINE_LIBRARY)")
 # the schema engine itself died: a Rust panic (native), a trap in the WebAssembly build
@@ -103,11 +107,16 @@ def error_from(result: subprocess.CompletedProcess[str], what: str) -> FaberErro
             r"Can't reach database server|ECONNREFUSED|ENOTFOUND|password authentication failed|"
             r"[Aa]uthentication failed|database \S+ does not exist|SQLITE_CANTOPEN", output):
         code = "DATABASE_UNREACHABLE"
+    # only where a migration's SQL failed: other failures' "Error:" lines are Prisma's, not the database's
+    applying = pcode in ("P3006", "P3018") or "apply_migration" in output
+    said = _DATABASE_ERROR.search(output) if applying else None
+    database_error = (said["a"] or said["b"]).strip() if said else None
     return FaberError(
         code,
-        f"{what} failed (prisma exit {result.returncode}{', ' + pcode if pcode else ''})",
+        f"{what} failed (prisma exit {result.returncode}{', ' + pcode if pcode else ''})"
+        + (f": {database_error}" if database_error else ""),
         hint_for(code),
-        details={"prisma_code": pcode, "prisma_output": tail},
+        details={"prisma_code": pcode, "prisma_output": tail, "database_error": database_error},
     )
 
 
