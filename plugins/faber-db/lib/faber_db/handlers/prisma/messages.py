@@ -37,7 +37,8 @@ _PCODE = LazyPattern(r"\b(P[1-3]\d{3})\b")
 # the database's own words: after "Database error:" (native engine, Prisma 7), else an adapter's
 # "Error: SQLITE_ERROR: ..." line, or the line after its "external connector error" (Prisma 6 with
 # a driver adapter prints no P-code)
-_DATABASE_ERROR = LazyPattern(r"^Database error:\s*\n\s*(?P<a>\S[^\n]*)|^Error: (?!P\d{4}\b)(?:external connector error\s*\n\s*)?(?P<b>\S[^\n]*)", re.M)
+_DATABASE_ERROR = LazyPattern(r"^Database error:\s*\n\s*(?P<a>\S[^\n]*)|"
+                              r"^Error: (?!P\d{4}\b)(?:external connector error\s*\n\s*)?(?P<b>\S[^\n]*)", re.M)
 _SCHEMA_ERROR_LINE = LazyPattern(r"schema\.prisma:(\d+)")
 _ENGINE_DOWNLOAD = LazyPattern(r"binaries\.prisma\.sh|PRISMA_(?:SCHEMA_ENGINE_BINARY|QUERY_ENGINE_LIBRARY)")
 # the schema engine itself died: a Rust panic (native), a trap in the WebAssembly build
