@@ -21,9 +21,6 @@ if TYPE_CHECKING:
     from faber_db.handlers.base import LocalMigration
     from faber_db.runtime import Target
 
-HISTORY_TABLES = frozenset({"_prisma_migrations"})
-
-
 @dataclass
 class Difference:
     object: str  # table / column / index / constraint / enum / view / function / trigger / policy / ...
@@ -38,8 +35,9 @@ class Difference:
         return f"{self.object} {where}: {self.change}"
 
 
-def read_catalog(db: Database) -> Catalog:
-    return db.catalog(skip_tables=HISTORY_TABLES)
+def read_catalog(db: Database, history_table: str) -> Catalog:
+    """The database's shape without the migration tool's own history table (a replay has none)."""
+    return db.catalog(skip_tables=frozenset({history_table}))
 
 
 def compare(expected: Catalog, actual: Catalog) -> list[Difference]:
@@ -81,8 +79,8 @@ def detect(target: Target, live: Database, applied: list[str]) -> list[Differenc
     history = [m for m in target.handler.local_migrations() if m.name in wanted]
     with engine(target.provider).scratch_database(target.url, target.handler.schema_dir) as scratch:
         replay(scratch, history)
-        expected = read_catalog(scratch)
-    return compare(expected, read_catalog(live))
+        expected = read_catalog(scratch, target.handler.history_table)
+    return compare(expected, read_catalog(live, target.handler.history_table))
 
 
 def as_dicts(differences: list[Difference]) -> list[dict[str, Any]]:

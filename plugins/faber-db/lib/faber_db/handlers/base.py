@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from faber_db.engines import Database
 from faber_db.errors import FaberError
-
-if TYPE_CHECKING:
-    import subprocess
 
 
 @dataclass(frozen=True)
@@ -50,8 +47,33 @@ class SchemaDiff:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ToolOutcome:
+    """What running the tool (a deploy, a down script, client generation) came to, in no tool's terms."""
+
+    ok: bool
+    # the redacted tail of the tool's (or the database's) output a person needs to see what happened
+    output: str = ""
+    # why it failed, worded by the handler (None when ok)
+    error: FaberError | None = None
+    # the migration that failed, when the tool knows it
+    failed_migration: str | None = None
+    # the tool was stopped by its timeout (its database sessions may outlive it)
+    timed_out: bool = False
+
+
+def output_tail(text: str, lines: int = 25) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
 class MigrationHandler(Protocol):
     name: str
+    # how results and the text output name the tool ("Prisma output", "Database output")
+    display_name: str
+    # what `migrate` says it runs (the migration_mode step)
+    deploy_description: str
+    # the table the tool records applied migrations in (not user data: drift and snapshots skip it)
+    history_table: str
     empty_migration_sql: str
 
     @property
@@ -92,7 +114,9 @@ class MigrationHandler(Protocol):
     def write_migration(self, name: str, up_sql: str, down_sql: str | None) -> Path: ...
 
     def deploy(self, *, database_url: str, timeout: float | None = None,
-               on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[str]: ...
+               on_line: Callable[[str], None] | None = None) -> ToolOutcome:
+        """Apply every pending migration; a failure is an outcome (not raised) so the caller can restore."""
+        ...
 
     def applying_migration(self, line: str) -> str | None:
         """The migration a progress line of `deploy` says is being applied, if any."""
@@ -100,10 +124,10 @@ class MigrationHandler(Protocol):
 
     def client_generation(self) -> tuple[bool, str]: ...
 
-    def generate_client(self, *, database_url: str | None) -> subprocess.CompletedProcess[str]: ...
+    def generate_client(self, *, database_url: str | None) -> ToolOutcome: ...
 
-    def execute_script(self, path: Path, *, database_url: str) -> subprocess.CompletedProcess[str]: ...
+    def execute_script(self, path: Path, *, database_url: str, what: str) -> ToolOutcome:
+        """Run one SQL file (a down script) against the database; `what` names it in the error."""
+        ...
 
     def forget_migrations(self, db: Database, names: list[str]) -> None: ...
-
-    def error_from(self, result: subprocess.CompletedProcess[str], what: str) -> FaberError: ...

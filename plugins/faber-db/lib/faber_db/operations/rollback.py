@@ -244,9 +244,11 @@ class RollbackOperation(GuardedOperation):
                     script = Path(private) / f"{item.name}.down.sql"
                     script.write_bytes(self.down_bytes[item.name])
                     progress(f"rolling back {item.name}")
-                    done = target.handler.execute_script(script, database_url=target.url)
-                    if done.returncode != 0:
-                        raise target.handler.error_from(done, f"down.sql of {item.name}")
+                    outcome = target.handler.execute_script(script, database_url=target.url,
+                                                            what=f"down.sql of {item.name}")
+                    if not outcome.ok:
+                        raise outcome.error or FaberError("MIGRATION_FAILED", f"down.sql of {item.name} failed",
+                                                          "Check the down script against the database.")
                     with target.connect() as db:
                         target.handler.forget_migrations(db, [item.name])
                     details.rolled_back.append(item.name)
