@@ -9,15 +9,37 @@ from typing import Protocol
 
 from faber_db.engines import Database
 from faber_db.errors import FaberError
+from faber_db.files import read_project_file
 
 
 @dataclass(frozen=True)
 class LocalMigration:
     name: str
-    path: Path  # the migration's folder
+    path: Path  # the migration's folder (or file)
     sql_path: Path
     checksum: str
     down_path: Path | None = None
+    # the up and down scripts when the handler read them already (a file holding both sections);
+    # None: the whole of sql_path is the up script, the whole of down_path the down script
+    up_sql: bytes | None = None
+    down_sql: bytes | None = None
+
+    def up_bytes(self, project_root: Path) -> bytes:
+        """The up script's bytes: what the checksum covers and what runs."""
+        if self.up_sql is not None:
+            return self.up_sql
+        return read_project_file(self.sql_path, project_root, what="migration")
+
+    def up_text(self) -> str:
+        """The up script for a replay or an analysis."""
+        if self.up_sql is not None:
+            return self.up_sql.decode("utf-8", errors="replace")
+        return self.sql_path.read_text("utf-8", errors="replace")
+
+    def down_bytes(self, project_root: Path) -> bytes | None:
+        if self.down_sql is not None:
+            return self.down_sql
+        return read_project_file(self.down_path, project_root, what="down script") if self.down_path else None
 
 
 @dataclass(frozen=True)
@@ -92,6 +114,11 @@ class MigrationHandler(Protocol):
     def applied_migrations(self, db: Database) -> list[AppliedMigration]: ...
 
     def version(self) -> str | None: ...
+
+    def diffs_schema(self) -> bool:
+        """True when `generate-migration` can compute a migration from a schema (diff_schema); False
+        when it writes an empty migration file for the person to fill."""
+        ...
 
     def diffs_from_database(self) -> bool:
         """True when the tool can diff a database faber-db replayed the history into; False when it

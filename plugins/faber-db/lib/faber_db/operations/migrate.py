@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from faber_db.errors import FaberError
-from faber_db.files import read_project_file
 from faber_db.health import Check, check_history, connect_checked
 from faber_db.output import progress
 from faber_db.planning import MigrationState, compute_state
@@ -203,11 +202,10 @@ class MigrateOperation(GuardedOperation):
         target, state, db = run.require_target(), self.state, run.session
         assert state is not None and db is not None
         provider = target.provider
-        pending = [_planned(m.name, read_project_file(m.sql_path, run.root, what="migration"))
-                   for m in state.pending]
+        pending = [_planned(m.name, m.up_bytes(run.root)) for m in state.pending]
         applied = set(state.applied)
         # the applied history tells the analysis what the tables look like now (old types, columns)
-        history = [(m.name, m.sql_path.read_text("utf-8", errors="replace")) for m in state.local if m.name in applied]
+        history = [(m.name, m.up_text()) for m in state.local if m.name in applied]
         findings: list[Finding] = analyze_migrations([(m.name, m.sql) for m in pending], provider, history=history)
         if provider == "postgresql" and pending:
             findings += lint_locks_many([(m.name, m.sql) for m in pending])

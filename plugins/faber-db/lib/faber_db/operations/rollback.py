@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faber_db.errors import FaberError
-from faber_db.files import read_project_file
 from faber_db.output import progress
 from faber_db.planning import MigrationState, compute_state
 from faber_db.plans import Binding, Plan, row_bucket
@@ -143,8 +142,7 @@ class RollbackOperation(GuardedOperation):
         names = select(state, self.options.last, self.options.to)
         for name in names:
             migration = local[name]
-            down = (read_project_file(migration.down_path, run.root, what="down script")
-                    if migration.down_path else None)
+            down = migration.down_bytes(run.root)
             text = down.decode("utf-8", errors="replace") if down is not None else None
             if down is not None:
                 self.down_bytes[name] = down

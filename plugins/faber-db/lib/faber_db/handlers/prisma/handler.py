@@ -164,6 +164,9 @@ class PrismaHandler:
     def uses_driver_adapter(self) -> bool:
         return project.uses_driver_adapter(self.prisma_config_file())
 
+    def diffs_schema(self) -> bool:
+        return True
+
     def diffs_from_database(self) -> bool:
         """True when Prisma diffs a database faber-db has replayed the history into (Prisma 7's
         --from-config-datasource; Prisma 6's --from-schema-datasource with the native engine); False
