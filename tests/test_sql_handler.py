@@ -327,3 +327,26 @@ def test_the_whole_lifecycle_of_plain_sql_migrations(sql_project: SqlProject) ->
     operations = [(e["operation"], e["outcome"]) for e in audit["details"]["entries"]]
     assert ("migrate", "refused") in operations and ("migrate", "failed") in operations
     assert ("rollback", "applied") in operations
+
+
+def test_a_failing_migration_without_a_backup_leaves_nothing_of_itself(tmp_path: Path) -> None:
+    """--skip-backup: the failed migration's own transaction is what keeps the database whole."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "1_accounts.sql").write_text("CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT);\n"
+                                           "INSERT INTO accounts (name) VALUES ('ada'), ('grace');\n")
+    (folder / "2_broken.sql").write_text("CREATE TABLE invoices (id INTEGER PRIMARY KEY);\n"
+                                         "UPDATE accounts SET name = 'x';\nINSERT INTO nope VALUES (1);\n")
+    database = tmp_path / "dev.db"
+    env: dict[str, str | None] = {"DEV_DATABASE_URL": f"file:{database}"}
+    assert run_faber(tmp_path, "init", env=env).returncode == 0
+    run = run_faber(tmp_path, "migrate", "dev", "--skip-backup", env=env)
+    result = run.checked()
+    assert run.returncode == 1 and error_code(result) == "MIGRATION_FAILED", describe(result)
+    assert result["details"]["backup"] is None and result["details"]["failed_migration"] == "2_broken"
+    assert "transaction was rolled back" in result["suggested_fixes"][0]
+    assert "prisma" not in " ".join(result["suggested_fixes"]).lower()
+    tables = {r["name"] for r in sqlite_query(database, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"accounts", "faber_db_migrations"}, "invoices was rolled back with the rest of 2_broken"
+    assert [r["name"] for r in sqlite_query(database, "SELECT name FROM accounts ORDER BY id")] == ["ada", "grace"]
+    assert [r["name"] for r in sqlite_query(database, "SELECT name FROM faber_db_migrations")] == ["accounts"]

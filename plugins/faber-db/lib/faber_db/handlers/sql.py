@@ -261,6 +261,12 @@ class SqlHandler:
         match = re.match(r"Applying migration `([^`]+)`", line)
         return match[1] if match else None
 
+    @staticmethod
+    def fixes_without_restore(failed: str, environment: str) -> list[str]:
+        """A failed migration's transaction was rolled back: there is nothing to undo or mark."""
+        return [f"Nothing of {failed} stayed (its transaction was rolled back; the migrations before it are "
+                f"applied): fix its SQL, then `faber-db migrate {environment}` again"]
+
     def client_generation(self) -> tuple[bool, str]:
         return False, "the sql tool has no client"
 

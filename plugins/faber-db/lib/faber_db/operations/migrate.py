@@ -428,10 +428,7 @@ class MigrateOperation(GuardedOperation):
                      f"then fix the SQL of {failed} and dry-run again"]
         else:
             result.message = f"{failed} failed on {target.name}; no backup had been taken, so nothing was restored"
-            fixes = [f"Undo what {failed} changed by hand (its statements before the failing one may have run), fix "
-                     f"its SQL, then `npx prisma migrate resolve --rolled-back {failed}` and `faber-db migrate "
-                     f"{target.name}` again",
-                     f"or, if the statements did run after all: `npx prisma migrate resolve --applied {failed}`",
+            fixes = [*target.handler.fixes_without_restore(failed, target.name),
                      "Next time keep a backup for this environment (backup = \"recommended\" or pass --backup)."]
         result.errors = [ErrorInfo(error.code, error.message, fixes[0])]
         result.suggested_fixes = fixes

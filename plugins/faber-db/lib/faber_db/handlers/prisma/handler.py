@@ -207,6 +207,14 @@ class PrismaHandler:
         match = re.search(r"Applying migration `([^`]+)`", line)
         return match[1] if match else None
 
+    @staticmethod
+    def fixes_without_restore(failed: str, environment: str) -> list[str]:
+        """Prisma records a failed migration and refuses to deploy past it until it is resolved."""
+        return [f"Undo what {failed} changed by hand (its statements before the failing one may have run), fix "
+                f"its SQL, then `npx prisma migrate resolve --rolled-back {failed}` and `faber-db migrate "
+                f"{environment}` again",
+                f"or, if the statements did run after all: `npx prisma migrate resolve --applied {failed}`"]
+
     def client_generation(self) -> tuple[bool, str]:
         """Whether `prisma generate` makes sense here, and why not when it does not."""
         try:
