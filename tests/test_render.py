@@ -277,10 +277,10 @@ def migrate_failed_restored() -> Result:
     details = MigrateDetails(project="/home/sam/shop", steps=steps,
                              plan=plan("production", [(NAMES, NAMES_SQL)], [UNIQUE], plan_id="9a4a97bc8a19be02"),
                              backup=backup_ref(), restored=True, restore_verified=True, failed_migration=NAMES,
-                             health=health("production", 2, 1), prisma_output=output,
+                             health=health("production", 2, 1), tool="Prisma", tool_output=output,
                              error_details={"code": "PRISMA_FAILED",
                                             "message": "prisma migrate deploy failed (prisma exit 1, P2002)"})
-    hint = f"Fix {NAMES}'s SQL (see prisma_output), regenerate or edit it, then dry-run again."
+    hint = f"Fix {NAMES}'s SQL (see tool_output), regenerate or edit it, then dry-run again."
     return Result("failure", "migrate", "production",
                   f"{NAMES} failed; production was restored from backup 20261124T182117Z-d76a and matches its "
                   "pre-deploy state", details,

@@ -40,7 +40,7 @@ _STRICT: dict[str, Any] = {"extra": "forbid"}
 class DatabaseConfig:
     __pydantic_config__ = _STRICT
     provider: Provider
-    migration_tool: Literal["prisma"] = "prisma"
+    migration_tool: Literal["prisma", "sql"] = "prisma"
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,14 @@ class PrismaConfig:
     # empty: the project's node_modules/.bin/prisma; else an argv prefix such as ["npx", "prisma"]
     command: tuple[str, ...] = ()
     timeout_seconds: int = 600
+
+
+@dataclass(frozen=True)
+class SqlConfig:
+    """migration_tool = "sql": a folder of `<version>_<name>.sql` files."""
+
+    __pydantic_config__ = _STRICT
+    migrations_dir: str = policy.DEFAULT_SQL_MIGRATIONS_DIR
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,7 @@ class FaberConfig:
     environments: dict[str, EnvironmentConfig]
     schema_version: int = 1
     prisma: PrismaConfig = field(default_factory=PrismaConfig)
+    sql: SqlConfig = field(default_factory=SqlConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
 

@@ -21,9 +21,6 @@ if TYPE_CHECKING:
     from faber_db.handlers.base import LocalMigration
     from faber_db.runtime import Target
 
-HISTORY_TABLES = frozenset({"_prisma_migrations"})
-
-
 @dataclass
 class Difference:
     object: str  # table / column / index / constraint / enum / view / function / trigger / policy / ...
@@ -38,16 +35,20 @@ class Difference:
         return f"{self.object} {where}: {self.change}"
 
 
-def read_catalog(db: Database) -> Catalog:
-    return db.catalog(skip_tables=HISTORY_TABLES)
+def read_catalog(db: Database, history_table: str) -> Catalog:
+    """The database's shape without the migration tool's own history table (a replay has none)."""
+    return db.catalog(skip_tables=frozenset({history_table}))
 
 
 def compare(expected: Catalog, actual: Catalog) -> list[Difference]:
     differences: list[Difference] = []
+    # a table only one side has is reported once, as the table: from the tables themselves (an index on
+    # a table whose other objects match is no such table, even when it is the table's only index)
+    want_tables, have_tables = {t for t, _ in expected.get("table", {})}, {t for t, _ in actual.get("table", {})}
     for kind in expected.keys() | actual.keys():
         want, have = expected.get(kind, {}), actual.get(kind, {})
-        dropped_tables = {t for t, _ in want} - {t for t, _ in have} if kind != "table" else set()
-        added_tables = {t for t, _ in have} - {t for t, _ in want} if kind != "table" else set()
+        dropped_tables = want_tables - have_tables if kind != "table" else set()
+        added_tables = have_tables - want_tables if kind != "table" else set()
         for key in sorted(want.keys() | have.keys()):
             table, name = key
             if kind != "table" and (table in dropped_tables or table in added_tables):
@@ -66,7 +67,7 @@ def compare(expected: Catalog, actual: Catalog) -> list[Difference]:
 def replay(db: Database, migrations: list[LocalMigration]) -> None:
     for migration in migrations:
         try:
-            db.run_script(migration.sql_path.read_text("utf-8"))
+            db.run_script(migration.up_text())
         except FaberError as exc:
             raise FaberError("DRIFT_DETECTED", f"Replaying {migration.name} into a scratch database failed: "
                              f"{exc.message}",
@@ -81,8 +82,8 @@ def detect(target: Target, live: Database, applied: list[str]) -> list[Differenc
     history = [m for m in target.handler.local_migrations() if m.name in wanted]
     with engine(target.provider).scratch_database(target.url, target.handler.schema_dir) as scratch:
         replay(scratch, history)
-        expected = read_catalog(scratch)
-    return compare(expected, read_catalog(live))
+        expected = read_catalog(scratch, target.handler.history_table)
+    return compare(expected, read_catalog(live, target.handler.history_table))
 
 
 def as_dicts(differences: list[Difference]) -> list[dict[str, Any]]:

@@ -48,6 +48,9 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     "MIGRATION_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No migration with that name."),
     "UNSAFE_PATH": ErrorSpec(EXIT_USAGE, "A migration, down script or schema is a link out of the project."),
     "FILE_TOO_LARGE": ErrorSpec(EXIT_USAGE, "A migration, down script or schema is too large to analyse."),
+    "MIGRATION_FILE_INVALID": ErrorSpec(
+        EXIT_USAGE, "A plain SQL migration file is misnamed, shares its version, or has unclear up/down sections."
+    ),
     # refused by a safety rule (exit 3)
     "APPROVAL_REQUIRED": ErrorSpec(
         EXIT_REFUSED, "A protected environment needs the plan id from a dry run (--approve PLAN_ID)."

@@ -22,6 +22,7 @@ CONFIG_TOML = CONFIG_DIR / "config.toml"
 CONFIG_JSON = CONFIG_DIR / "config.json"
 PLANS_DIR = CONFIG_DIR / "plans"
 DEFAULT_MIGRATIONS_DIR = "prisma/migrations"
+DEFAULT_SQL_MIGRATIONS_DIR = "migrations"
 
 # Operations that change an environment's database. `faber` changes one only in the phases below.
 MUTATING_OPERATIONS: frozenset[str] = frozenset({"migrate", "rollback", "restore", "db-create", "faber"})
@@ -261,10 +262,14 @@ def _from_toml(data: Any) -> tuple[dict[str, EnvironmentPolicy], str]:
             seen.add(alias)
         envs[name] = EnvironmentPolicy(name, aliases, protected, url_env,
                                        _optional_str(env.get("shadow_url_env"), f"{key}.shadow_url_env"))
-    prisma = data.get("prisma", {})
-    migrations = prisma.get("migrations_dir", DEFAULT_MIGRATIONS_DIR) if isinstance(prisma, dict) else None
+    database = data.get("database", {})
+    tool = database.get("migration_tool", "prisma") if isinstance(database, dict) else "prisma"
+    # the migration tool's folder: [sql] for plain SQL files, [prisma] otherwise (as config.py reads it)
+    section, default = ("sql", DEFAULT_SQL_MIGRATIONS_DIR) if tool == "sql" else ("prisma", DEFAULT_MIGRATIONS_DIR)
+    table = data.get(section, {})
+    migrations = table.get("migrations_dir", default) if isinstance(table, dict) else None
     if not isinstance(migrations, str):
-        raise ValueError("prisma.migrations_dir is not a string")
+        raise ValueError(f"{section}.migrations_dir is not a string")
     return envs, migrations
 
 

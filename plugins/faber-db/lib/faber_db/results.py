@@ -80,6 +80,8 @@ class InitDetails:
     # them to the chosen environment's URL for each Prisma call
     datasource_url_env: list[str] = field(default_factory=list)
     datasource_shadow_env: str | None = None
+    # "prisma", or "sql" for a folder of plain SQL migration files
+    migration_tool: str = "prisma"
 
 
 @dataclass

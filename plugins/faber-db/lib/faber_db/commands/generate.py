@@ -98,6 +98,8 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
     from faber_db.handlers import get_handler
 
     handler = get_handler(loaded)
+    if not handler.diffs_schema():
+        return _empty_migration(loaded.project_root, handler, slug=slug, preview=preview)
     if not handler.schema_path.exists():
         raise FaberError("SCHEMA_NOT_FOUND", f"No Prisma schema at {loaded.config.prisma.schema}",
                          "Fix prisma.schema in the config or run `faber-db init --force`.")
@@ -111,7 +113,7 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
                       details=GenerateDetails(changes=False, migration=None, findings=[], change_list=[],
                                               preview=preview, prisma_version=handler.version()),
                       warnings=diff.warnings)
-    history = [(m.name, m.sql_path.read_text("utf-8")) for m in handler.local_migrations()]
+    history = [(m.name, m.up_text()) for m in handler.local_migrations()]
     findings, down_losses = _analyze(diff, provider, history)
     header = _warnings_header(findings) if diff.changed else ""
     up_sql = (header + diff.up_sql) if diff.changed else handler.empty_migration_sql
@@ -147,6 +149,22 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
         warnings=warnings,
         suggested_fixes=[] if preview else ["Review the SQL, then `faber-db migrate dev`."],
     )
+
+
+def _empty_migration(root: Path, handler: MigrationHandler, *, slug: str, preview: bool) -> Result:
+    """A tool without a schema to diff: an empty, timestamped migration for the person to fill."""
+    name = migration_name(slug, [m.name for m in handler.local_migrations()])
+    path: str | None = None
+    if not preview:
+        path = str(handler.write_migration(name, handler.empty_migration_sql, "").relative_to(root))
+    details = GenerateDetails(changes=False, migration=MigrationFile(name=name, path=path, sql="", down_sql=""),
+                              findings=[], change_list=[], preview=preview, prisma_version=handler.version())
+    return Result(status="success", operation="generate-migration", environment=None,
+                  message=f"{'Previewed' if preview else 'Generated'} {name}: an empty migration to fill"
+                  + (", nothing written" if preview else ""), details=details,
+                  suggested_fixes=[] if preview else [f"Write the change under `-- migrate:up` in {path} and how "
+                                                       "to undo it under `-- migrate:down`, then `faber-db migrate dev "
+                                                       "--dry-run`."])
 
 
 def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str) -> SchemaDiff:
@@ -250,7 +268,7 @@ def replay(db: Database, migrations: list[LocalMigration]) -> None:
     from faber_db.engines import SqliteDatabase
 
     for migration in migrations:
-        script = migration.sql_path.read_text("utf-8")
+        script = migration.up_text()
         if not _COMMENT_OR_SPACE.sub("", script):
             continue  # an empty migration: nothing to run (an empty query is an error to some drivers)
         try:

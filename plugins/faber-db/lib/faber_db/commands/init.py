@@ -1,4 +1,5 @@
-"""`faber-db init`: find the Prisma project and write `.fractary/plugins/faber-db/config.toml`."""
+"""`faber-db init`: find the Prisma project (or, without one, a folder of plain SQL migration files)
+and write `.fractary/plugins/faber-db/config.toml`."""
 
 from __future__ import annotations
 
@@ -14,17 +15,18 @@ from faber_db.config import (
     DatabaseConfig,
     FaberConfig,
     PrismaConfig,
+    SqlConfig,
     config_to_toml_dict,
     default_environments,
     parse_config_bytes,
 )
 from faber_db.errors import FaberError
 from faber_db.files import write_atomic
-from faber_db.handlers import detect_project
+from faber_db.handlers import detect_project, detect_sql_folder
 from faber_db.results import InitDetails, Result
 from faber_db.runtime import Context
 
-HELP = "Detect the Prisma project and write the faber-db config"
+HELP = "Detect the Prisma project (or a plain SQL migrations folder) and write the faber-db config"
 
 HEADER = """\
 # faber-db configuration (written by `faber-db init`; edit freely).
@@ -38,6 +40,9 @@ GITIGNORE = "# faber-db's local state: backups hold data, locks are per machine\
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an existing config")
+    parser.add_argument("--provider", choices=("sqlite", "postgresql"),
+                        help="the database of a plain SQL migrations folder (default: from $DEV_DATABASE_URL's "
+                        "scheme); a Prisma project's schema says it itself")
     parser.add_argument("--faber", action="store_true",
                         help="also add faber-db's phase hooks to .faber.config.toml (other keys kept)")
     parser.add_argument("--claude-settings", action="store_true",
@@ -64,7 +69,13 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
             f"{_rel(existing[0], root)} already exists; nothing was written",
             "Keep it, or pass --force to replace it with a freshly detected config.",
         )
-    detected = detect_project(root)
+    try:
+        detected = detect_project(root)
+    except FaberError as error:
+        folder = detect_sql_folder(root) if error.code == "SCHEMA_NOT_FOUND" else None
+        if folder is None:
+            raise
+        return _write_sql_config(root, path, folder, args)
     environments = default_environments()
     shadow = detected.urls.shadow
     if shadow:  # the variable the project reads its shadow database from holds the developer's
@@ -78,15 +89,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
             config_file=_rel(detected.config_file, root) if detected.config_file else None,
         ),
     )
-    import tomli_w
-
-    text = HEADER + tomli_w.dumps(config_to_toml_dict(config))
-    parse_config_bytes(text.encode(), ".toml", _rel(path, root))  # what we write must load back
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, text)
-    gitignore = root / CONFIG_DIR / ".gitignore"
-    if path.parent == root / CONFIG_DIR and not gitignore.exists():
-        gitignore.write_text(GITIGNORE, "utf-8")
+    _write_config(root, path, config)
 
     prisma_bin = root / "node_modules" / ".bin" / "prisma"
     warnings = [] if prisma_bin.exists() else [
@@ -132,6 +135,51 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         + [f"export {env.url_env}=… for each environment you use, then `faber-db status dev`"
            for env in list(config.environments.values())[:1]],
     )
+
+
+def _write_config(root: Path, path: Path, config: FaberConfig) -> None:
+    import tomli_w
+
+    data = config_to_toml_dict(config)
+    data.pop("sql" if config.database.migration_tool == "prisma" else "prisma")  # the other tool's section
+    text = HEADER + tomli_w.dumps(data)
+    parse_config_bytes(text.encode(), ".toml", _rel(path, root))  # what we write must load back
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, text)
+    gitignore = root / CONFIG_DIR / ".gitignore"
+    if path.parent == root / CONFIG_DIR and not gitignore.exists():
+        gitignore.write_text(GITIGNORE, "utf-8")
+
+
+def _sql_provider(args: argparse.Namespace) -> str:
+    """--provider, else the scheme of dev's URL (never printed), else a refusal that says what to pass."""
+    if args.provider:
+        return str(args.provider)
+    url = os.environ.get("DEV_DATABASE_URL", "").strip()
+    if url.startswith("file:"):
+        return "sqlite"
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql"
+    raise FaberError("INVALID_ARGUMENT", "A plain SQL migrations folder does not say which database it is for; "
+                     "nothing was written", "Pass --provider postgresql or --provider sqlite (or set "
+                     "$DEV_DATABASE_URL first: its scheme decides).")
+
+
+def _write_sql_config(root: Path, path: Path, folder: Path, args: argparse.Namespace) -> Result:
+    """No Prisma project, but a folder of `<version>_<name>.sql` files: the sql migration tool."""
+    provider = _sql_provider(args)
+    config = FaberConfig(database=DatabaseConfig(provider=provider, migration_tool="sql"),  # type: ignore[arg-type]
+                         environments=default_environments(), sql=SqlConfig(migrations_dir=_rel(folder, root)))
+    _write_config(root, path, config)
+    details = InitDetails(config_path=_rel(path, root), written=True, provider=provider, schema="",
+                          migrations_dir=config.sql.migrations_dir, prisma_config=None, prisma_command=[],
+                          environments={name: env.url_env for name, env in config.environments.items()},
+                          migration_tool="sql")
+    return Result(status="success", operation="init", environment=None,
+                  message=f"Wrote {details.config_path} (plain SQL migrations in {details.migrations_dir}, "
+                  f"{provider}, {len(config.environments)} environments)", details=details,
+                  suggested_fixes=[f"export {env.url_env}=… for each environment you use, then `faber-db status dev`"
+                                   for env in list(config.environments.values())[:1]])
 
 
 def _extras_only(root: Path, config: Path, *, faber: bool, claude_settings: bool) -> Result:

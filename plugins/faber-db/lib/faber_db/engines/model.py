@@ -12,8 +12,10 @@ Progress = Callable[[str], None]
 # object kind -> {(table, name): definition}; objects that belong to no table use (name, name)
 Catalog = dict[str, dict[tuple[str, str], str]]
 
-# The migration history table, told apart from user data in snapshots and their differences.
+# The migration history tables (Prisma's, the sql handler's), told apart from user data in snapshots
+# and their differences. HISTORY_TABLE is Prisma's, which `migrations_table` reports.
 HISTORY_TABLE = "_prisma_migrations"
+HISTORY_TABLES = frozenset({HISTORY_TABLE, "faber_db_migrations"})
 
 
 class Queryable(Protocol):
@@ -55,7 +57,7 @@ class DataSnapshot:
 
     @property
     def data_tables(self) -> dict[str, int]:
-        return {name: n for name, n in self.tables.items() if name != HISTORY_TABLE}
+        return {name: n for name, n in self.tables.items() if name not in HISTORY_TABLES}
 
     @property
     def migrations_table(self) -> tuple[int, str] | None:
@@ -84,7 +86,7 @@ class DataSnapshot:
 
 
 def _label(table: str) -> str:
-    return f"{table} (migration history)" if table == HISTORY_TABLE else table
+    return f"{table} (migration history)" if table in HISTORY_TABLES else table
 
 
 def diff_snapshots(a: DataSnapshot, b: DataSnapshot) -> list[str]:

@@ -132,6 +132,27 @@ class PostgresDatabase:
         """A whole migration file, as Prisma sends it: one simple-query batch, no parameters."""
         self.execute(script)
 
+    def apply_script(self, script: str, record: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
+        """The script and the statements recording it, in one transaction (PostgreSQL's DDL is
+        transactional): all of it or none of it."""
+        try:
+            self._conn.run("BEGIN")
+            if script.strip():
+                self._conn.run(script)  # one simple-query batch, as run_script sends it
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                self._conn.run("ROLLBACK")
+            raise FaberError("DATABASE_ERROR", f"{self.label}: {redact(_pg_message(exc))}",
+                             "Check the script's SQL.") from None
+        try:
+            for sql, params in record:
+                self.execute(sql, params)
+            self._conn.run("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._conn.run("ROLLBACK")
+            raise
+
     def table_exists(self, name: str) -> bool:
         return bool(self.query(
             "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",

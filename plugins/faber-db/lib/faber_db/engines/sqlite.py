@@ -92,6 +92,19 @@ class SqliteDatabase:
         except sqlite3.Error as exc:
             raise FaberError("DATABASE_ERROR", f"{self.label}: {exc}", "Check the script's SQL.") from None
 
+    def apply_script(self, script: str, record: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
+        """The script and the statements recording it, in one transaction: all of it or none of it."""
+        try:
+            # one executescript from BEGIN on: a statement that fails leaves the transaction open to undo
+            self._conn.executescript("BEGIN;\n" + script + "\n;")
+            for sql, params in record:
+                self._conn.execute(sql, tuple(params))
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise FaberError("DATABASE_ERROR", f"{self.label}: {exc}", "Check the script's SQL.") from None
+
     def table_exists(self, name: str) -> bool:
         return bool(self.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)))
 

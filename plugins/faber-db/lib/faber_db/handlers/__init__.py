@@ -1,5 +1,6 @@
-"""Migration-tool handlers. Prisma is the only one today; a second tool is a second module here
-implementing `base.MigrationHandler`, chosen by `database.migration_tool` in the config."""
+"""Migration-tool handlers, each implementing `base.MigrationHandler`, chosen by
+`database.migration_tool` in the config: `prisma` (the package handlers/prisma/) and `sql` (plain SQL
+migration files, handlers/sql.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ def get_handler(loaded: LoadedConfig) -> MigrationHandler:
         from faber_db.handlers.prisma import PrismaHandler
 
         return PrismaHandler(loaded)
-    raise FaberError("PROVIDER_UNSUPPORTED", f"Migration tool {tool!r} is not supported", "Use prisma.")
+    if tool == "sql":
+        from faber_db.handlers.sql import SqlHandler
+
+        return SqlHandler(loaded)
+    raise FaberError("PROVIDER_UNSUPPORTED", f"Migration tool {tool!r} is not supported", "Use prisma or sql.")
 
 
 def detect_project(root: Path) -> DetectedProject:
@@ -29,3 +34,10 @@ def detect_project(root: Path) -> DetectedProject:
     from faber_db.handlers.prisma import detect_project as detect_prisma_project
 
     return detect_prisma_project(root)
+
+
+def detect_sql_folder(root: Path) -> Path | None:
+    """A plain SQL migrations folder under `root` (for `faber-db init` when there is no Prisma project)."""
+    from faber_db.handlers.sql import detect_folder
+
+    return detect_folder(root)

@@ -5,22 +5,41 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from faber_db.engines import Database
 from faber_db.errors import FaberError
-
-if TYPE_CHECKING:
-    import subprocess
+from faber_db.files import read_project_file
 
 
 @dataclass(frozen=True)
 class LocalMigration:
     name: str
-    path: Path  # the migration's folder
+    path: Path  # the migration's folder (or file)
     sql_path: Path
     checksum: str
     down_path: Path | None = None
+    # the up and down scripts when the handler read them already (a file holding both sections);
+    # None: the whole of sql_path is the up script, the whole of down_path the down script
+    up_sql: bytes | None = None
+    down_sql: bytes | None = None
+
+    def up_bytes(self, project_root: Path) -> bytes:
+        """The up script's bytes: what the checksum covers and what runs."""
+        if self.up_sql is not None:
+            return self.up_sql
+        return read_project_file(self.sql_path, project_root, what="migration")
+
+    def up_text(self) -> str:
+        """The up script for a replay or an analysis."""
+        if self.up_sql is not None:
+            return self.up_sql.decode("utf-8", errors="replace")
+        return self.sql_path.read_text("utf-8", errors="replace")
+
+    def down_bytes(self, project_root: Path) -> bytes | None:
+        if self.down_sql is not None:
+            return self.down_sql
+        return read_project_file(self.down_path, project_root, what="down script") if self.down_path else None
 
 
 @dataclass(frozen=True)
@@ -50,8 +69,33 @@ class SchemaDiff:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ToolOutcome:
+    """What running the tool (a deploy, a down script, client generation) came to, in no tool's terms."""
+
+    ok: bool
+    # the redacted tail of the tool's (or the database's) output a person needs to see what happened
+    output: str = ""
+    # why it failed, worded by the handler (None when ok)
+    error: FaberError | None = None
+    # the migration that failed, when the tool knows it
+    failed_migration: str | None = None
+    # the tool was stopped by its timeout (its database sessions may outlive it)
+    timed_out: bool = False
+
+
+def output_tail(text: str, lines: int = 25) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
 class MigrationHandler(Protocol):
     name: str
+    # how results and the text output name the tool ("Prisma output", "Database output")
+    display_name: str
+    # what `migrate` says it runs (the migration_mode step)
+    deploy_description: str
+    # the table the tool records applied migrations in (not user data: drift and snapshots skip it)
+    history_table: str
     empty_migration_sql: str
 
     @property
@@ -70,6 +114,11 @@ class MigrationHandler(Protocol):
     def applied_migrations(self, db: Database) -> list[AppliedMigration]: ...
 
     def version(self) -> str | None: ...
+
+    def diffs_schema(self) -> bool:
+        """True when `generate-migration` can compute a migration from a schema (diff_schema); False
+        when it writes an empty migration file for the person to fill."""
+        ...
 
     def diffs_from_database(self) -> bool:
         """True when the tool can diff a database faber-db replayed the history into; False when it
@@ -92,18 +141,24 @@ class MigrationHandler(Protocol):
     def write_migration(self, name: str, up_sql: str, down_sql: str | None) -> Path: ...
 
     def deploy(self, *, database_url: str, timeout: float | None = None,
-               on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[str]: ...
+               on_line: Callable[[str], None] | None = None) -> ToolOutcome:
+        """Apply every pending migration; a failure is an outcome (not raised) so the caller can restore."""
+        ...
 
     def applying_migration(self, line: str) -> str | None:
         """The migration a progress line of `deploy` says is being applied, if any."""
         ...
 
+    def fixes_without_restore(self, failed: str, environment: str) -> list[str]:
+        """What a person does after `failed` failed on an environment no backup was taken of."""
+        ...
+
     def client_generation(self) -> tuple[bool, str]: ...
 
-    def generate_client(self, *, database_url: str | None) -> subprocess.CompletedProcess[str]: ...
+    def generate_client(self, *, database_url: str | None) -> ToolOutcome: ...
 
-    def execute_script(self, path: Path, *, database_url: str) -> subprocess.CompletedProcess[str]: ...
+    def execute_script(self, path: Path, *, database_url: str, what: str) -> ToolOutcome:
+        """Run one SQL file (a down script) against the database; `what` names it in the error."""
+        ...
 
     def forget_migrations(self, db: Database, names: list[str]) -> None: ...
-
-    def error_from(self, result: subprocess.CompletedProcess[str], what: str) -> FaberError: ...

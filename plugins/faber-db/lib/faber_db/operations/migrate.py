@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from faber_db.errors import FaberError
-from faber_db.files import read_project_file
 from faber_db.health import Check, check_history, connect_checked
 from faber_db.output import progress
 from faber_db.planning import MigrationState, compute_state
@@ -51,8 +50,14 @@ class MigratePlan:
     requires_backup: bool
 
 
+# pydantic reads this on stdlib dataclasses: the JSON schema's field descriptions come from attribute
+# docstrings (prisma_output's deprecation); a plain dict keeps pydantic unimported.
+_DOCSTRINGS_DESCRIBE: dict[str, Any] = {"use_attribute_docstrings": True}
+
+
 @dataclass
 class MigrateDetails:
+    __pydantic_config__ = _DOCSTRINGS_DESCRIBE
     mode: str = "deploy"
     dry_run: bool = False
     project: str = ""
@@ -69,7 +74,11 @@ class MigrateDetails:
     health: list[Check] = field(default_factory=list)
     # protected environments: the live schema against a replay of its applied history (None: not checked)
     drift: list[dict[str, Any]] | None = None
+    # the migration tool (display name) and the tail of its output when the deploy failed
+    tool: str | None = None
+    tool_output: str | None = None
     prisma_output: str | None = None
+    """Deprecated alias of tool_output (same content), kept for one release; read tool_output."""
     error_details: dict[str, Any] | None = None
 
 
@@ -120,8 +129,9 @@ class MigrateOperation(GuardedOperation):
         target = run.require_target()
         target.handler.check_datasource()  # the tool could not be pointed at this environment: stop first
         self.details.project = str(run.root)
+        self.details.tool = target.handler.display_name
         with run.steps.run("migration_mode") as step:
-            step.message = "prisma migrate deploy (non-interactive; never migrate dev or reset)"
+            step.message = target.handler.deploy_description
         with run.steps.run("pre_deployment_health_check") as step:
             # a dry run never creates a SQLite file; an apply does (as the migration tool would)
             check, db = connect_checked(target, create=target.provider == "sqlite" and not run.request.dry_run)
@@ -192,11 +202,10 @@ class MigrateOperation(GuardedOperation):
         target, state, db = run.require_target(), self.state, run.session
         assert state is not None and db is not None
         provider = target.provider
-        pending = [_planned(m.name, read_project_file(m.sql_path, run.root, what="migration"))
-                   for m in state.pending]
+        pending = [_planned(m.name, m.up_bytes(run.root)) for m in state.pending]
         applied = set(state.applied)
         # the applied history tells the analysis what the tables look like now (old types, columns)
-        history = [(m.name, m.sql_path.read_text("utf-8", errors="replace")) for m in state.local if m.name in applied]
+        history = [(m.name, m.up_text()) for m in state.local if m.name in applied]
         findings: list[Finding] = analyze_migrations([(m.name, m.sql) for m in pending], provider, history=history)
         if provider == "postgresql" and pending:
             findings += lint_locks_many([(m.name, m.sql) for m in pending])
@@ -269,33 +278,30 @@ class MigrateOperation(GuardedOperation):
         with run.steps.run("deploy_migrations") as step, watcher:
             started = time.monotonic()
             try:
-                done = handler.deploy(database_url=target.url, timeout=self.options.timeout, on_line=on_line)
-                error = None if done.returncode == 0 else handler.error_from(done, "prisma migrate deploy")
-                output = done.stdout
-            except FaberError as exc:
-                if exc.code != "PRISMA_TIMEOUT":
-                    raise
-                error, output = exc, str(exc.details.get("prisma_output", ""))
-                if target.provider == "postgresql":
-                    _end_orphaned_sessions(target, time.monotonic() - started, run.warnings)
+                outcome = handler.deploy(database_url=target.url, timeout=self.options.timeout, on_line=on_line)
             except BaseException:  # Ctrl-C or SIGTERM: the tool was stopped; its server sessions go too
                 if target.provider == "postgresql":
                     _end_orphaned_sessions(target, time.monotonic() - started, run.warnings)
                 raise
-            if error is None:
-                step.message = f"prisma migrate deploy applied the {len(names)} pending migration(s)"
+            if outcome.timed_out and target.provider == "postgresql":
+                _end_orphaned_sessions(target, time.monotonic() - started, run.warnings)
+            if outcome.ok:
+                step.message = f"{handler.display_name} applied the {len(names)} pending migration(s)"
                 return
+            error = outcome.error or FaberError("MIGRATION_FAILED", f"{handler.name} deploy failed",
+                                                "Read tool_output for the database's error.")
             after = _read_state(target)
             details = self.details
             details.applied = [name for name in names if name in after.applied]
-            details.failed_migration = next((name for name in names if name in after.failed), None)
-            details.prisma_output = "\n".join(output.splitlines()[-25:])
+            details.failed_migration = outcome.failed_migration or next(
+                (name for name in names if name in after.failed), None)
+            details.tool_output = details.prisma_output = outcome.output
             details.error_details = {"code": error.code, "message": error.message,
                                      "database_error": error.details.get("database_error")}
             failed = details.failed_migration or "a migration"
             raise FaberError("MIGRATION_FAILED", f"{failed} failed on {target.name}: {error.message}",
-                             f"Read prisma_output for the database's error; fix the SQL of {failed}, then dry-run "
-                             "again.", details={"prisma_output": details.prisma_output})
+                             f"Read tool_output for the database's error; fix the SQL of {failed}, then dry-run "
+                             "again.", details={"tool_output": details.tool_output})
 
     def verify(self, run: Run) -> None:
         target, plan = run.require_target(), self.details.plan
@@ -341,14 +347,15 @@ class MigrateOperation(GuardedOperation):
             self.details.client_generated = False
             return
         with run.steps.run("generate_client") as step:
-            progress("prisma generate (the client)")
-            done = target.handler.generate_client(database_url=target.url)
-            self.details.client_generated = done.returncode == 0
-            if done.returncode != 0:
-                step.status, step.message = "warning", "prisma generate failed (migrations are applied)"
-                run.warnings.append("prisma generate failed: " + (done.stderr or done.stdout).strip()[-300:])
+            progress(f"generating the {target.handler.display_name} client")
+            outcome = target.handler.generate_client(database_url=target.url)
+            self.details.client_generated = outcome.ok
+            if not outcome.ok:
+                what = outcome.error.message if outcome.error else "client generation failed"
+                step.status, step.message = "warning", f"{what} (migrations are applied)"
+                run.warnings.append(f"{what}: " + outcome.output.strip()[-300:])
             else:
-                step.message = "Prisma Client regenerated"
+                step.message = f"{target.handler.display_name} client regenerated"
 
     def backup_label(self, run: Run) -> str:
         plan_id = run.plan.plan_id if run.plan else None
@@ -417,7 +424,7 @@ class MigrateOperation(GuardedOperation):
         if run.restored:
             result.message = (f"{what} failed; {target.name} was restored from backup "
                               f"{run.backup.id if run.backup else ''} and matches its pre-deploy state")
-            fixes = [f"Fix {failed}'s SQL (see prisma_output), regenerate or edit it, then dry-run again."]
+            fixes = [f"Fix {failed}'s SQL (see tool_output), regenerate or edit it, then dry-run again."]
         elif run.backup is not None:
             result.message = (f"{what} failed on {target.name} and the automatic restore of backup "
                               f"{run.backup.id} failed")
@@ -425,10 +432,7 @@ class MigrateOperation(GuardedOperation):
                      f"then fix the SQL of {failed} and dry-run again"]
         else:
             result.message = f"{what} failed on {target.name}; no backup had been taken, so nothing was restored"
-            fixes = [f"Undo what {failed} changed by hand (its statements before the failing one may have run), fix "
-                     f"its SQL, then `npx prisma migrate resolve --rolled-back {failed}` and `faber-db migrate "
-                     f"{target.name}` again",
-                     f"or, if the statements did run after all: `npx prisma migrate resolve --applied {failed}`",
+            fixes = [*target.handler.fixes_without_restore(failed, target.name),
                      "Next time keep a backup for this environment (backup = \"recommended\" or pass --backup)."]
         result.errors = [ErrorInfo(error.code, error.message, fixes[0])]
         result.suggested_fixes = fixes

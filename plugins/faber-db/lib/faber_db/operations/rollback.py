@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from faber_db.errors import FaberError
-from faber_db.files import read_project_file
 from faber_db.output import progress
 from faber_db.planning import MigrationState, compute_state
 from faber_db.plans import Binding, Plan, row_bucket
@@ -143,8 +142,7 @@ class RollbackOperation(GuardedOperation):
         names = select(state, self.options.last, self.options.to)
         for name in names:
             migration = local[name]
-            down = (read_project_file(migration.down_path, run.root, what="down script")
-                    if migration.down_path else None)
+            down = migration.down_bytes(run.root)
             text = down.decode("utf-8", errors="replace") if down is not None else None
             if down is not None:
                 self.down_bytes[name] = down
@@ -244,9 +242,11 @@ class RollbackOperation(GuardedOperation):
                     script = Path(private) / f"{item.name}.down.sql"
                     script.write_bytes(self.down_bytes[item.name])
                     progress(f"rolling back {item.name}")
-                    done = target.handler.execute_script(script, database_url=target.url)
-                    if done.returncode != 0:
-                        raise target.handler.error_from(done, f"down.sql of {item.name}")
+                    outcome = target.handler.execute_script(script, database_url=target.url,
+                                                            what=f"down.sql of {item.name}")
+                    if not outcome.ok:
+                        raise outcome.error or FaberError("MIGRATION_FAILED", f"down.sql of {item.name} failed",
+                                                          "Check the down script against the database.")
                     with target.connect() as db:
                         target.handler.forget_migrations(db, [item.name])
                     details.rolled_back.append(item.name)

@@ -13,6 +13,7 @@ from faber_db.errors import FaberError
 from faber_db.handlers.base import SchemaDiff
 from faber_db.handlers.prisma._lazy import LazyPattern
 from faber_db.handlers.prisma.history import DOWN_FILE, LOCK_FILE, MIGRATION_FILE
+from faber_db.handlers.prisma.messages import error_from
 
 if TYPE_CHECKING:
     from faber_db.handlers.prisma.handler import PrismaHandler
@@ -119,7 +120,7 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_databa
         runs[1], up.returncode, derived.sql if derived else "", "")
     for result, what in ((up, UP_STEP), (down, DOWN_STEP)):
         if result.returncode not in (0, 2):
-            error = handler.schema_error(result) or handler.error_from(result, what)
+            error = handler.schema_error(result) or error_from(result, what)
             if warnings:  # a stranded shadow database that could not be dropped
                 error.details["warnings"] = warnings
             raise error

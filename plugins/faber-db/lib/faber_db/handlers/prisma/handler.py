@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faber_db.errors import FaberError
-from faber_db.handlers.base import AppliedMigration, LocalMigration, SchemaDiff
+from faber_db.handlers.base import AppliedMigration, LocalMigration, SchemaDiff, ToolOutcome, output_tail
 from faber_db.handlers.prisma import diff, history, project
 from faber_db.handlers.prisma.cli import PrismaCli
 from faber_db.handlers.prisma.messages import datasource_error, error_from, schema_error
@@ -41,6 +41,9 @@ _UNUSED_SHADOW = {"sqlite": "file:/nonexistent/faber-db-unused-shadow.db",
 
 class PrismaHandler:
     name = "prisma"
+    display_name = "Prisma"
+    deploy_description = "prisma migrate deploy (non-interactive; never migrate dev or reset)"
+    history_table = history.HISTORY_TABLE
     empty_migration_sql = diff.EMPTY_MIGRATION
 
     def __init__(self, loaded: LoadedConfig) -> None:
@@ -161,6 +164,9 @@ class PrismaHandler:
     def uses_driver_adapter(self) -> bool:
         return project.uses_driver_adapter(self.prisma_config_file())
 
+    def diffs_schema(self) -> bool:
+        return True
+
     def diffs_from_database(self) -> bool:
         """True when Prisma diffs a database faber-db has replayed the history into (Prisma 7's
         --from-config-datasource; Prisma 6's --from-schema-datasource with the native engine); False
@@ -182,16 +188,32 @@ class PrismaHandler:
     # --- applying ---------------------------------------------------------------------------------
 
     def deploy(self, *, database_url: str, timeout: float | None = None,
-               on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[str]:
+               on_line: Callable[[str], None] | None = None) -> ToolOutcome:
         """`prisma migrate deploy`, streaming its lines (redacted) to `on_line` as they come."""
-        return self.prisma.stream(["migrate", "deploy", *self.config_args()], env=self.child_env(database_url),
-                                  timeout=timeout, on_line=on_line)
+        try:
+            done = self.prisma.stream(["migrate", "deploy", *self.config_args()], env=self.child_env(database_url),
+                                      timeout=timeout, on_line=on_line)
+        except FaberError as exc:
+            if exc.code != "PRISMA_TIMEOUT":
+                raise
+            return ToolOutcome(ok=False, output=str(exc.details.get("prisma_output", "")), error=exc, timed_out=True)
+        if done.returncode == 0:
+            return ToolOutcome(ok=True, output=output_tail(done.stdout))
+        return ToolOutcome(ok=False, output=output_tail(done.stdout), error=error_from(done, "prisma migrate deploy"))
 
     @staticmethod
     def applying_migration(line: str) -> str | None:
         """The migration name in Prisma's "Applying migration `name`" progress line."""
         match = re.search(r"Applying migration `([^`]+)`", line)
         return match[1] if match else None
+
+    @staticmethod
+    def fixes_without_restore(failed: str, environment: str) -> list[str]:
+        """Prisma records a failed migration and refuses to deploy past it until it is resolved."""
+        return [f"Undo what {failed} changed by hand (its statements before the failing one may have run), fix "
+                f"its SQL, then `npx prisma migrate resolve --rolled-back {failed}` and `faber-db migrate "
+                f"{environment}` again",
+                f"or, if the statements did run after all: `npx prisma migrate resolve --applied {failed}`"]
 
     def client_generation(self) -> tuple[bool, str]:
         """Whether `prisma generate` makes sense here, and why not when it does not."""
@@ -205,16 +227,20 @@ class PrismaHandler:
             return False, "@prisma/client is not installed in the project"
         return True, ""
 
-    def generate_client(self, *, database_url: str | None) -> subprocess.CompletedProcess[str]:
-        return self.run(["generate"], database_url=database_url)
+    def generate_client(self, *, database_url: str | None) -> ToolOutcome:
+        return _outcome(self.run(["generate"], database_url=database_url), "prisma generate")
 
-    def execute_script(self, path: Path, *, database_url: str) -> subprocess.CompletedProcess[str]:
+    def execute_script(self, path: Path, *, database_url: str, what: str) -> ToolOutcome:
         """`prisma db execute --file`: run a SQL file (a down migration) against the database (Prisma 6
         needs the schema for the URL; Prisma 7 takes only --config/--file/--stdin)."""
         args = ["db", "execute", "--file", str(path)]
         if self.major_version() < 7:
             args += ["--schema", str(self.schema_path)]
-        return self.run(args, database_url=database_url)
+        return _outcome(self.run(args, database_url=database_url), what)
 
-    def error_from(self, result: subprocess.CompletedProcess[str], what: str) -> FaberError:
-        return error_from(result, what)
+
+def _outcome(done: subprocess.CompletedProcess[str], what: str) -> ToolOutcome:
+    output = output_tail(done.stderr + "\n" + done.stdout)
+    if done.returncode == 0:
+        return ToolOutcome(ok=True, output=output)
+    return ToolOutcome(ok=False, output=output, error=error_from(done, what))
