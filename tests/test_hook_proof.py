@@ -6,9 +6,11 @@ import base64
 import json
 import os
 import pwd
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -168,8 +170,15 @@ def test_no_key_on_this_machine(tmp_path: Path) -> None:
     code = ("import sys; from pathlib import Path; from faber_db import proof\n"
             "try: proof.verify_and_spend(sys.argv[1], plan_id='p', environment='production', project_root=Path('/'))\n"
             "except proof.ProofRejected as e: print(e.reason)\n")
-    env = {"PYTHONPATH": str(LIB), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([str(SYSTEM_PYTHON), "-c", code, token], env=env,
-                          user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], capture_output=True, text=True,
-                          timeout=60, check=False, cwd="/")
+    # a copy nobody can read: the checkout itself may sit in a folder only root can enter
+    readable = Path(tempfile.mkdtemp(prefix="faber-db-lib-"))
+    try:
+        readable.chmod(0o755)
+        shutil.copytree(LIB / "faber_db", readable / "faber_db", ignore=shutil.ignore_patterns("__pycache__"))
+        env = {"PYTHONPATH": str(readable), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
+        done = subprocess.run([str(SYSTEM_PYTHON), "-c", code, token], env=env,
+                              user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[], capture_output=True,
+                              text=True, timeout=60, check=False, cwd="/")
+    finally:
+        shutil.rmtree(readable, ignore_errors=True)
     assert done.stdout.startswith("no approval key"), (done.stdout, done.stderr)

@@ -590,8 +590,11 @@ class Analyzer:
     def faber(self, args: list[Arg], state: State, prefix: dict[str, Arg], node: Simple | None, via: str) -> None:
         call = faber_cli.read([a.text for a in args])
         if call.exits and not call.unknown:
-            if call.command in policy.MUTATING_OPERATIONS and "--dry-run" not in call.options:
-                # faber-db refuses it as bad usage; an apply spelled oddly is still worth a person's look
+            words = [a.text for a in args if a.text is not None]
+            if call.command in policy.MUTATING_OPERATIONS and _odd_apply(call, words):
+                # faber-db refuses it as bad usage and changes nothing; an apply spelled oddly (an option
+                # given twice, or a value option such as --approve or --project shortened) is still
+                # worth a person's look. Help, and shortened or unknown flags, are not.
                 why = (f"{' and '.join(sorted(call.repeated))} given more than once" if call.repeated
                        else "an option it does not know")
                 self.add(f"it runs faber-db {call.command} with arguments faber-db refuses as bad usage ({why})")
@@ -1697,3 +1700,19 @@ _BUILTINS = {
     **{name: _runner for name in _RUN_SUBCOMMANDS},
     **{name: _wrapper for name in _WRAPPER_OPTIONS},
 }
+
+
+def _odd_apply(call: faber_cli.Call, words: list[str]) -> bool:
+    """A refused call that looks like an apply: an option repeated, `--approve`, or a value option
+    shortened (`--appr`, `--proj`); never a call asking for help."""
+    if any(word in ("-h", "--help") for word in words):
+        return False
+    if call.repeated or "--approve" in call.options:
+        return True
+    values = faber_cli.GLOBAL_VALUE_OPTIONS | faber_cli.COMMAND_OPTIONS.get(call.command or "", (frozenset(),))[0]
+    known = faber_cli.option_names(call.command or "")
+    for word in words:
+        name = word.split("=", 1)[0]
+        if name.startswith("--") and len(name) > 2 and name not in known and any(v.startswith(name) for v in values):
+            return True
+    return False

@@ -17,10 +17,11 @@ COMMON_VALUE_OPTIONS = frozenset({"--format", "--project"})
 
 # command -> (options taking a value, flags, (min, max) positionals)
 COMMAND_OPTIONS: dict[str, tuple[frozenset[str], frozenset[str], tuple[int, int]]] = {
-    "init": (frozenset(), frozenset({"--force", "--faber"}), (0, 0)),
+    "init": (frozenset({"--provider"}), frozenset({"--force", "--faber", "--claude-settings"}), (0, 0)),
     "status": (frozenset(), frozenset({"--drift"}), (1, 1)),
     "migrate": (frozenset({"--approve", "--timeout"}),
-                frozenset({"--dry-run", "--skip-backup", "--backup", "--skip-health-check", "--allow-destructive"}),
+                frozenset({"--dry-run", "--skip-backup", "--backup", "--skip-health-check", "--allow-destructive",
+                           "--allow-drift"}),
                 (1, 1)),
     "generate-migration": (frozenset({"--name", "--env"}), frozenset({"--preview", "--force"}), (1, 1)),
     "backup": (frozenset({"--label"}), frozenset(), (1, 1)),
