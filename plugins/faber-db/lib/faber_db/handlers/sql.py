@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING
 from faber_db.errors import FaberError
 from faber_db.files import read_project_file, write_atomic
 from faber_db.handlers.base import AppliedMigration, LocalMigration, SchemaDiff, ToolOutcome, output_tail
+from faber_db.handlers.sql_facts import FACTS
 from faber_db.redact import redact
 
 if TYPE_CHECKING:
     from faber_db.config import LoadedConfig
     from faber_db.engines import Database
 
-HISTORY_TABLE = "faber_db_migrations"
+HISTORY_TABLE = FACTS.history_table
 FILE_NAME = re.compile(r"^(?P<version>\d+)_(?P<name>[A-Za-z0-9][A-Za-z0-9_-]*)(?P<down>\.down)?\.sql$")
 UP_MARKER = b"-- migrate:up"
 DOWN_MARKER = b"-- migrate:down"
@@ -43,7 +44,7 @@ CREATE_HISTORY = (f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (version TEXT NOT
 RECORD = (f"INSERT INTO {HISTORY_TABLE} (version, name, checksum, started_at, finished_at) "
           "VALUES (?, ?, ?, ?, ?)")
 
-# where `faber-db init` looks for a plain SQL migrations folder (when there is no Prisma project)
+# where `faber-db init` looks for a plain SQL migrations folder (when there is no other tool's project)
 FOLDERS = ("migrations", "db/migrations", "database/migrations", "sql/migrations")
 
 
