@@ -74,9 +74,12 @@ class Database(Protocol):
         """A whole migration file (several statements, no parameters)."""
         ...
 
-    def apply_script(self, script: str, record: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
+    def apply_script(self, script: str, record: Sequence[tuple[str, Sequence[Any]]] = (), *,
+                     timeout: float | None = None) -> None:
         """`script` and then the `record` statements (sql, params) in one transaction: all or nothing.
-        A failure is a FaberError carrying the database's message; nothing of it stays."""
+        A failure is a FaberError carrying the database's message; nothing of it stays. `timeout`:
+        seconds the script may run before the database stops it (the FaberError's details then say
+        `timed_out`)."""
         ...
 
     def table_exists(self, name: str) -> bool: ...

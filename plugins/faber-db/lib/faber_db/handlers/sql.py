@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -225,11 +226,14 @@ class SqlHandler:
     def deploy(self, *, database_url: str, timeout: float | None = None,
                on_line: Callable[[str], None] | None = None) -> ToolOutcome:
         """Apply each pending migration, and its history row, in one transaction of its own; stop at
-        the first that fails (its transaction is rolled back: nothing of it stays)."""
+        the first that fails (its transaction is rolled back: nothing of it stays). `timeout` bounds the
+        whole deploy: each migration gets what is left of it, and the database stops the one running
+        when it runs out (PostgreSQL's statement_timeout, an interrupt on SQLite)."""
         from faber_db.engines import open_database
         from faber_db.planning import compute_state
 
         lines: list[str] = []
+        deadline = None if timeout is None else time.monotonic() + timeout
 
         def say(line: str) -> None:
             lines.append(line)
@@ -244,11 +248,16 @@ class SqlHandler:
                 say(f"Applying migration `{migration.name}`")
                 version, _, name = migration.name.partition("_")
                 started = _now()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return self._timed_out(migration, timeout, lines)
                 try:
                     db.apply_script(migration.up_text(), [(RECORD, (version, name, migration.checksum, started,
-                                                                    _now()))])
+                                                                    _now()))], timeout=left)
                 except FaberError as exc:
                     say(f"Error: {exc.message}")
+                    if exc.details.get("timed_out"):
+                        return self._timed_out(migration, timeout, lines)
                     return ToolOutcome(ok=False, output=redact(output_tail("\n".join(lines))), failed_migration=
                                        migration.name, error=FaberError(
                                            "MIGRATION_FAILED", f"{migration.name} failed: {exc.message}",
@@ -257,6 +266,18 @@ class SqlHandler:
                                            details={"database_error": exc.message}))
             say(f"Applied {len(pending)} migration(s)")
         return ToolOutcome(ok=True, output=redact(output_tail("\n".join(lines))))
+
+    def _timed_out(self, migration: LocalMigration, timeout: float | None, lines: list[str]) -> ToolOutcome:
+        """The deploy ran out of time in `migration`. Its transaction was rolled back and the connection
+        is closed with the handler's: no session of it outlives the deploy (so not `timed_out`, which
+        tells the caller to end a stopped tool's sessions)."""
+        return ToolOutcome(ok=False, output=redact(output_tail("\n".join(lines))), failed_migration=migration.name,
+                           error=FaberError(
+                               "MIGRATION_FAILED", f"{migration.name} did not finish within the deploy's timeout"
+                               + (f" ({timeout:g} s)" if timeout else "") + "; its transaction was rolled back",
+                               f"Pass a longer --timeout, or split {_shown(migration.sql_path, self.root)} into "
+                               "smaller migrations; the migrations before it are applied.",
+                               details={"timed_out": True}))
 
     @staticmethod
     def applying_migration(line: str) -> str | None:

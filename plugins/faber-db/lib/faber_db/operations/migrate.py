@@ -123,7 +123,7 @@ class MigrateOperation(GuardedOperation):
                              "Pass one of them (or neither: the environment's backup policy decides).")
         if options.timeout is not None and options.timeout <= 0:
             raise FaberError("INVALID_ARGUMENT", "--timeout must be a positive number of seconds",
-                             "e.g. --timeout 300, or leave it out for prisma.timeout_seconds.")
+                             "e.g. --timeout 300, or leave it out for the migration tool's own limit.")
 
     def read(self, run: Run) -> None:
         target = run.require_target()
