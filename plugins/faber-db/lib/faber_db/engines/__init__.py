@@ -45,6 +45,7 @@ __all__ = [
     "SqliteDatabase",
     "SqliteTarget",
     "TakenBackup",
+    "can_restore",
     "create_temp_database",
     "database_identity",
     "diff_snapshots",
@@ -127,6 +128,12 @@ class Engine(Protocol):
 
     name: str
     backup_suffix: str
+    # a read while a migration writes makes the writer fail (SQLite's shared file lock: SQLITE_BUSY)
+    # instead of waiting, so nothing may poll the database during a deploy
+    reads_disturb_writers: bool
+    # a killed client's sessions go on in the server (PostgreSQL notices a dead client only when it next
+    # writes to it), holding locks and possibly committing later: they must be ended
+    sessions_outlive_clients: bool
 
     def open(self, url: str, *, schema_dir: Path, create: bool = False,
              connect_timeout: float = 5.0) -> Database: ...
@@ -168,6 +175,12 @@ def engine(provider: str) -> Engine:
     except KeyError:
         raise FaberError("PROVIDER_UNSUPPORTED", f"Provider {provider!r} is not supported yet",
                          "faber-db supports sqlite and postgresql.") from None
+
+
+def can_restore(backup_provider: str, target_provider: str) -> bool:
+    """Whether a backup taken of a `backup_provider` database can be put back into a `target_provider`
+    one: only into the same engine (each backup is its engine's own format)."""
+    return backup_provider == target_provider
 
 
 def open_database(provider: str, url: str, *, schema_dir: Path, create: bool = False,

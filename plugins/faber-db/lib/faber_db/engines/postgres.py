@@ -296,6 +296,8 @@ def drop_database_quietly(url: str, name: str) -> None:
 class PostgresEngine:
     name = "postgresql"
     backup_suffix = ".dump"
+    reads_disturb_writers = False
+    sessions_outlive_clients = True
 
     @staticmethod
     def open(url: str, *, schema_dir: Path, create: bool = False, connect_timeout: float = 5.0

@@ -385,6 +385,8 @@ def restore(source: Path, live: Path, expected: DataSnapshot, backup_id: str, pr
 class SqliteEngine:
     name = "sqlite"
     backup_suffix = ".sqlite"
+    reads_disturb_writers = True
+    sessions_outlive_clients = False
 
     @staticmethod
     def open(url: str, *, schema_dir: Path, create: bool = False, connect_timeout: float = 5.0) -> SqliteDatabase:
