@@ -2,11 +2,11 @@
 piped through `psql` in one transaction. (Split from postgres.py, with the tools in
 client.py: the archive is a concern of its own.)
 
-What a backup covers. Prisma manages the schema the URL names (`?schema=`, default `public`), and
-with multiSchema the schemas its datasource lists (`schemas = ["public", "auth"]`): the backup
+What a backup covers. The migration tool manages the schema the URL names (`?schema=`, default
+`public`), and the schemas its project lists besides (the handler's `database_schemas()`): the backup
 holds exactly those that exist (`pg_dump -n` for each), and the manifest records the whole list,
 so that a restore also removes a listed schema that a failed migration created. Other schemas of
-the database (another application's, a platform's such as Supabase's `auth` when Prisma does not
+the database (another application's, a platform's such as Supabase's `auth` when the project does not
 list it) are neither saved nor touched, and a restore refuses, before changing anything, when an
 object outside the restored schemas depends on one inside (CASCADE would drop it).
 

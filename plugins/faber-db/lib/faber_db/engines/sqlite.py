@@ -41,7 +41,7 @@ class SqliteTarget:
 
 
 def parse_sqlite_url(url: str, relative_to: Path) -> SqliteTarget:
-    """`file:./dev.db` is relative to the schema's folder, as the Prisma schema engine resolves it."""
+    """`file:./dev.db` is relative to `relative_to` (the handler's `schema_dir`: where its tool resolves it)."""
     if not url.startswith("file:"):
         raise FaberError("DATABASE_URL_INVALID", "A SQLite URL must start with file:",
                          "Use file:/absolute/path/dev.db or file:./dev.db (relative to the schema's folder).")

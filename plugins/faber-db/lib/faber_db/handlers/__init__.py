@@ -1,7 +1,7 @@
 """Migration-tool handlers, each implementing `base.MigrationHandler`, chosen by
 `database.migration_tool` in the config: `prisma` (the package handlers/prisma/) and `sql` (plain SQL
 migration files, handlers/sql.py). This module is the registry: a new tool is one entry in
-`get_handler`, `known_tools` and (when `init` can find its projects) `detect_project`.
+`get_handler`, `known_tools` and (when `init` can find its projects) `detect_setup`.
 
 Loading this module imports nothing else: the approval hook, the engines and `errors` call
 `known_tools` (standard library only), so the handlers themselves are imported only when asked for.
@@ -16,9 +16,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from faber_db.config import LoadedConfig
-    from faber_db.handlers.base import MigrationHandler
+    from faber_db.handlers.base import MigrationHandler, ToolSetup
     from faber_db.handlers.facts import ToolFacts
-    from faber_db.handlers.prisma import DetectedProject
 
 # the tool a config without `database.migration_tool` uses
 DEFAULT_TOOL = "prisma"
@@ -56,11 +55,12 @@ def get_handler(loaded: LoadedConfig) -> MigrationHandler:
                      f"Use one of: {', '.join(known_tools())}.")
 
 
-def detect_project(root: Path) -> DetectedProject:
-    """The migration tool's project under `root`, for `faber-db init` (Prisma is the only tool with one)."""
-    from faber_db.handlers.prisma import detect_project as detect_prisma_project
+def detect_setup(root: Path) -> ToolSetup:
+    """The migration tool's project under `root` as `faber-db init` writes it (Prisma is the only tool
+    with a project file); SCHEMA_NOT_FOUND when there is none."""
+    from faber_db.handlers.prisma.setup import detect_setup as detect_prisma_setup
 
-    return detect_prisma_project(root)
+    return detect_prisma_setup(root)
 
 
 def detect_sql_folder(root: Path) -> Path | None:

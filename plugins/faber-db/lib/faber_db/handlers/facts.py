@@ -17,25 +17,25 @@ from dataclasses import dataclass, field
 class ToolFacts:
     # the `database.migration_tool` value, which is also the name of the tool's config section
     name: str
-    # how messages name the tool ("Prisma", "the sql tool")
+    # how messages name the tool ("the sql tool")
     display_name: str
     default_migrations_dir: str
     # the table the tool records applied migrations in
     history_table: str
     # files (relative paths) and folders whose presence marks a folder as the tool's project; a path with
-    # a folder in it (`prisma/schema.prisma`) does not count inside a folder named `own_folder`, whose
+    # a folder in it (`<own_folder>/schema.x`) does not count inside a folder named `own_folder`, whose
     # parent is the project
     project_files: tuple[str, ...] = ()
     project_dirs: tuple[str, ...] = ()
     own_folder: str | None = None
     # file names of the tool's own config (it names the database URL's variable; it marks a project too)
     config_names: tuple[str, ...] = ()
-    # path fragments that are the tool's migrations wherever they appear (`prisma/migrations`)
+    # path fragments that are the tool's migrations wherever they appear (`<own_folder>/migrations`)
     migrations_paths: tuple[str, ...] = ()
     # folders (relative to the project, "" the project itself) a relative SQLite `file:` URL may start in
     url_file_bases: tuple[str, ...] = ("",)
     # the tool's CLI: its program names, how a JavaScript runtime's argument names it, the prefixes
-    # people type to run it (`npx prisma`), and its subcommands that change a database
+    # people type to run it (`npx <program>`), and its subcommands that change a database
     programs: frozenset[str] = frozenset()
     entry_scripts: tuple[str, ...] = ()
     runners: tuple[str, ...] = ()

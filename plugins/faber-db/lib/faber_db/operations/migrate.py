@@ -493,8 +493,8 @@ def _read_state(target: Target) -> MigrationState:
 
 
 class _ProgressWatcher:
-    """Per-migration progress on stderr while the tool deploys, read from the history table (Prisma
-    prints the list only at the end). Best effort: a busy or unreachable database just means no
+    """Per-migration progress on stderr while the tool deploys, read from the history table (a tool
+    may print the list only at the end). Best effort: a busy or unreachable database just means no
     progress line this time round; the last poll after the deploy reports the rest."""
 
     def __init__(self, target: Target, pending: list[str]) -> None:
