@@ -134,6 +134,9 @@ class Engine(Protocol):
     # a killed client's sessions go on in the server (PostgreSQL notices a dead client only when it next
     # writes to it), holding locks and possibly committing later: they must be ended
     sessions_outlive_clients: bool
+    # objects live in named schemas (`"audit"."Event"`; a URL's `?schema=` picks one): names in SQL may
+    # need qualifying; False on SQLite, whose one namespace is the file
+    named_schemas: bool
 
     def open(self, url: str, *, schema_dir: Path, create: bool = False,
              connect_timeout: float = 5.0) -> Database: ...

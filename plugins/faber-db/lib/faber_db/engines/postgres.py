@@ -298,6 +298,7 @@ class PostgresEngine:
     backup_suffix = ".dump"
     reads_disturb_writers = False
     sessions_outlive_clients = True
+    named_schemas = True
 
     @staticmethod
     def open(url: str, *, schema_dir: Path, create: bool = False, connect_timeout: float = 5.0

@@ -387,6 +387,7 @@ class SqliteEngine:
     backup_suffix = ".sqlite"
     reads_disturb_writers = True
     sessions_outlive_clients = False
+    named_schemas = False
 
     @staticmethod
     def open(url: str, *, schema_dir: Path, create: bool = False, connect_timeout: float = 5.0) -> SqliteDatabase:
