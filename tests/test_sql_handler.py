@@ -350,3 +350,32 @@ def test_a_failing_migration_without_a_backup_leaves_nothing_of_itself(tmp_path:
     assert tables == {"accounts", "faber_db_migrations"}, "invoices was rolled back with the rest of 2_broken"
     assert [r["name"] for r in sqlite_query(database, "SELECT name FROM accounts ORDER BY id")] == ["ada", "grace"]
     assert [r["name"] for r in sqlite_query(database, "SELECT name FROM faber_db_migrations")] == ["accounts"]
+
+
+# A statement that runs far past the test's --timeout (minutes), after one that would leave a table behind.
+SLOW = {
+    "sqlite": "CREATE TABLE half_done (id INTEGER);\nCREATE TABLE counted AS WITH RECURSIVE g(n) AS "
+              "(SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 5000000000) SELECT count(*) AS n FROM g;\n",
+    "postgresql": "CREATE TABLE half_done (id integer);\nSELECT pg_sleep(600);\n",
+}
+
+
+def test_the_deploy_timeout_stops_a_long_migration_and_leaves_nothing_of_it(sql_project: SqlProject) -> None:
+    """--timeout bounds the sql tool's deploy as it bounds Prisma's: the database stops the running
+    migration (statement_timeout / an interrupt), its transaction is rolled back, the earlier ones stay."""
+    life = sql_project
+    life.add("1_accounts", "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT);\n"
+                           "INSERT INTO accounts (id, name) VALUES (1, 'ada'), (2, 'grace');\n")
+    life.add("2_slow", SLOW[life.provider])
+    life.faber("init")
+    stopped = life.faber("migrate", "dev", "--timeout", "2", "--skip-backup", expect=1)
+    assert error_code(stopped) == "MIGRATION_FAILED", describe(stopped)
+    assert stopped["details"]["failed_migration"] == "2_slow", describe(stopped)
+    assert "timeout" in stopped["errors"][0]["message"] and "rolled back" in stopped["errors"][0]["message"]
+    tables = life.rows("SELECT name FROM sqlite_master WHERE type = 'table'", "dev") if life.provider == "sqlite" \
+        else life.rows("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'", "dev")
+    assert {t["name"] for t in tables} == {"accounts", "faber_db_migrations"}, "nothing of 2_slow stayed"
+    assert [r["name"] for r in life.rows("SELECT name FROM faber_db_migrations", "dev")] == ["accounts"]
+    assert [r["name"] for r in life.rows("SELECT name FROM accounts ORDER BY id", "dev")] == ["ada", "grace"]
+    status = life.faber("status", "dev", expect=None)["details"]
+    assert status["applied"] == ["1_accounts"] and status["pending"] == ["2_slow"] and status["failed"] == []

@@ -14,15 +14,16 @@ from typing import Any
 
 from faber_db.errors import FaberError
 from faber_db.files import write_atomic
+from faber_db.handlers import known_tools
 
 SETTINGS = Path(".claude/settings.json")
 
 # raw tools that change (or read out) a database without faber-db's plan, approval and backup
 DENY = [
     *(f"Bash({tool}:*)" for tool in ("psql", "pg_restore", "pg_dump", "dropdb", "createdb", "sqlite3")),
-    *(f"Bash({prisma} {command}:*)" for prisma in ("npx prisma", "prisma", "pnpm prisma", "yarn prisma",
-                                                   "bunx prisma")
-      for command in ("migrate deploy", "migrate reset", "migrate resolve", "db push", "db execute")),
+    # each migration tool's own commands that change a database
+    *(f"Bash({runner} {' '.join(command)}:*)" for tool in known_tools().values() for runner in tool.runners
+      for command in tool.changing_commands),
     # the approval key, the spent proofs and the audit anchors of this machine
     "Read(~/.local/state/faber-db/**)",
     "Edit(~/.local/state/faber-db/**)",

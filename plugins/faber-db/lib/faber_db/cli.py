@@ -57,7 +57,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                         help="json (default when stdout is not a terminal) or text")
     common.add_argument("--project", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="the project folder (default: $CLAUDE_DB_CWD, else found from the cwd)")
-    parser = _Parser(prog="faber-db", description="Safe Prisma migrations: preview, approve, back up, "
+    parser = _Parser(prog="faber-db", description="Safe database migrations: preview, approve, back up, "
                      "apply, verify, restore.", epilog=EPILOG, parents=[common], allow_abbrev=False,
                      formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"faber-db {__version__}")

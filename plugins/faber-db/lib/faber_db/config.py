@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from faber_db import policy
 from faber_db.errors import FaberError
+from faber_db.handlers import known_tools
 from faber_db.redact import register_url
 
 CONFIG_DIR = Path(policy.CONFIG_DIR)
@@ -47,7 +48,7 @@ class DatabaseConfig:
 class PrismaConfig:
     __pydantic_config__ = _STRICT
     schema: str = "prisma/schema.prisma"
-    migrations_dir: str = "prisma/migrations"
+    migrations_dir: str = known_tools()["prisma"].default_migrations_dir
     # prisma.config.ts, when the project has one (Prisma 6.x optional, 7.x required)
     config_file: str | None = None
     # empty: the project's node_modules/.bin/prisma; else an argv prefix such as ["npx", "prisma"]
@@ -60,7 +61,7 @@ class SqlConfig:
     """migration_tool = "sql": a folder of `<version>_<name>.sql` files."""
 
     __pydantic_config__ = _STRICT
-    migrations_dir: str = policy.DEFAULT_SQL_MIGRATIONS_DIR
+    migrations_dir: str = known_tools()["sql"].default_migrations_dir
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,11 @@ class EnvironmentConfig:
     protected: bool = False
     backup: BackupPolicy = "optional"
     health_checks: bool = True
-    # PostgreSQL: a database faber-db may use as Prisma's shadow database; else it makes a temporary one
+    # PostgreSQL: a database faber-db may use as the migration tool's shadow database (generate replays the
+    # history into it); else it makes a temporary one
     shadow_url_env: str | None = None
     aliases: tuple[str, ...] = ()
-    # regenerate the Prisma Client after applying (default: only in the environment named "dev")
+    # regenerate the migration tool's client after applying (default: only in the environment named "dev")
     generate_client: bool | None = None
 
 
@@ -181,7 +183,7 @@ class LoadedConfig:
 
 def find_project_root(start: Path | None = None) -> tuple[Path | None, list[Path]]:
     """The project folder ($CLAUDE_DB_CWD, else the nearest folder upwards from `start`, default the
-    cwd, holding a faber-db config or a Prisma project, up to the git root) and every folder searched.
+    cwd, holding a faber-db config or a migration tool's project, up to the git root) and every folder searched.
     The rule lives in policy.py, which the approval gate shares."""
     return policy.find_project_root(start or Path.cwd(), os.environ)
 

@@ -1,12 +1,15 @@
 """Stable error codes and the exception that carries them.
 
-Every failure a user can meet has a code here. Codes are part of the public contract:
+Every failure a user can meet has a code here (faber-db's own, and those a migration tool declares in its
+`facts.py` for its handler). Codes are part of the public contract:
 agents and CI pipelines match on them, so a code is never renamed or reused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from faber_db.handlers import known_tools
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -20,8 +23,8 @@ class ErrorSpec:
     summary: str
 
 
-# One table, rendered into the README by `scripts/gen-docs` (a test keeps them equal).
-ERROR_CODES: dict[str, ErrorSpec] = {
+# faber-db's own codes; each migration tool adds the codes only its handler raises (ERROR_CODES below)
+_FABER_CODES: dict[str, ErrorSpec] = {
     # bad usage or bad input (exit 2)
     "USAGE": ErrorSpec(EXIT_USAGE, "The command line is not valid (unknown flag, missing argument)."),
     "CONFIG_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No faber-db config file; run `faber-db init`."),
@@ -38,10 +41,11 @@ ERROR_CODES: dict[str, ErrorSpec] = {
         EXIT_USAGE, "The project's datasource URL is not read from an environment variable (a literal or "
         "computed URL), so faber-db cannot point it at an environment."
     ),
-    "SCHEMA_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No Prisma schema file where the config says."),
-    "SCHEMA_INVALID": ErrorSpec(EXIT_USAGE, "Prisma rejected the schema file (syntax or validation error)."),
+    "SCHEMA_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No schema file where the config says (the migration tool's schema)."),
+    "SCHEMA_INVALID": ErrorSpec(
+        EXIT_USAGE, "The migration tool rejected the schema file (syntax or validation error)."
+    ),
     "PROVIDER_UNSUPPORTED": ErrorSpec(EXIT_USAGE, "The database provider is not supported yet."),
-    "PRISMA_NOT_FOUND": ErrorSpec(EXIT_USAGE, "The Prisma CLI was not found in the project."),
     "INVALID_NAME": ErrorSpec(EXIT_USAGE, "A migration name is empty or unusable after slugging."),
     "INVALID_ARGUMENT": ErrorSpec(EXIT_USAGE, "An argument value is not valid."),
     "BACKUP_NOT_FOUND": ErrorSpec(EXIT_USAGE, "No backup with that id for that environment."),
@@ -76,14 +80,9 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     # the operation failed (exit 1)
     "DATABASE_UNREACHABLE": ErrorSpec(EXIT_FAILED, "The database server could not be reached."),
     "DATABASE_ERROR": ErrorSpec(EXIT_FAILED, "The database answered with an error."),
-    "PRISMA_FAILED": ErrorSpec(EXIT_FAILED, "A Prisma command failed; its redacted output is attached."),
-    "PRISMA_TIMEOUT": ErrorSpec(EXIT_FAILED, "A Prisma command did not finish within the timeout."),
-    "PRISMA_ENGINE_UNAVAILABLE": ErrorSpec(
-        EXIT_FAILED, "Prisma could not download the engine binary it wanted (no network to its host)."
-    ),
     "MIGRATION_FAILED": ErrorSpec(EXIT_FAILED, "A migration failed while being applied."),
     "FAILED_MIGRATION_PRESENT": ErrorSpec(
-        EXIT_FAILED, "A failed migration is recorded in the database (Prisma P3009); resolve it first."
+        EXIT_FAILED, "A failed migration is recorded in the database's migration history; resolve it first."
     ),
     "MODIFIED_MIGRATION": ErrorSpec(EXIT_FAILED, "An applied migration's file was edited after it was applied."),
     "DRIFT_DETECTED": ErrorSpec(EXIT_FAILED, "The database schema differs from the migration history."),
@@ -104,6 +103,14 @@ ERROR_CODES: dict[str, ErrorSpec] = {
     ),
     "INTERNAL_ERROR": ErrorSpec(EXIT_FAILED, "An unexpected error in faber-db itself (please report it)."),
 }
+_GROUPS = (EXIT_USAGE, EXIT_REFUSED, EXIT_FAILED)  # the order the README lists them in
+
+# One table, rendered into the README by `python -m faber_db.errors` (a test keeps them equal): grouped
+# by exit code, each tool's codes after faber-db's own of the same exit code.
+ERROR_CODES: dict[str, ErrorSpec] = dict(sorted(
+    {**_FABER_CODES, **{code: ErrorSpec(*spec) for tool in known_tools().values()
+                        for code, spec in tool.error_codes.items()}}.items(),
+    key=lambda item: _GROUPS.index(item[1].exit_code)))
 
 
 class FaberError(Exception):

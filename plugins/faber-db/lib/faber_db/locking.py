@@ -3,7 +3,7 @@
 A file lock (flock) under the project's `.fractary/plugins/faber-db/locks/` covers every process on
 this machine and every provider (SQLite has no advisory locks). On PostgreSQL faber-db also holds a
 session advisory lock on the target database for the whole workflow, which covers other machines;
-Prisma takes its own advisory lock around `migrate deploy` as well.
+a migration tool may take its own advisory lock around its deploy as well.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def environment_lock(project_root: Path, environment: str, operation: str, *, wa
 
 
 def _advisory_key(environment: str) -> int:
-    # a key of our own (Prisma uses 72707369), stable per environment name
+    # a key of our own (never a migration tool's own, such as 72707369), stable per environment name
     return int.from_bytes(hashlib.sha256(f"faber-db:{environment}".encode()).digest()[:8], "big", signed=True)
 
 

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from faber_db.handlers import DEFAULT_TOOL, known_tools, tool_facts
+
 CONFIG_DIR = PurePosixPath(".fractary/plugins/faber-db")
 CONFIG_TOML = CONFIG_DIR / "config.toml"
 CONFIG_JSON = CONFIG_DIR / "config.json"
 PLANS_DIR = CONFIG_DIR / "plans"
-DEFAULT_MIGRATIONS_DIR = "prisma/migrations"
-DEFAULT_SQL_MIGRATIONS_DIR = "migrations"
+DEFAULT_MIGRATIONS_DIR = tool_facts(DEFAULT_TOOL).default_migrations_dir
 
 # Operations that change an environment's database. `faber` changes one only in the phases below.
 MUTATING_OPERATIONS: frozenset[str] = frozenset({"migrate", "rollback", "restore", "db-create", "faber"})
@@ -38,32 +39,32 @@ SCRIPT_COMMANDS: dict[str, str] = {
     "skills/backup-manager/scripts/rollback.py": "rollback",
     "skills/db-initializer/scripts/db_create.py": "db-create",
     "skills/faber-coordinator/scripts/faber_phase.py": "faber",
-    "skills/handler-db-prisma/scripts/apply_migration.py": "migrate",
-    "skills/handler-db-prisma/scripts/generate_migration.py": "generate-migration",
-    "skills/handler-db-prisma/scripts/init.py": "init",
-    "skills/handler-db-prisma/scripts/status.py": "status",
     "skills/health-checker/scripts/health_check.py": "health-check",
+    # each migration tool's own skill scripts
+    **{script: command for facts in known_tools().values() for script, command in facts.skill_scripts.items()},
 }
 
-# What marks a folder as a Prisma project (Prisma's own schema and config locations).
-PRISMA_MARKERS_FILES = ("prisma/schema.prisma", "schema.prisma")
-PRISMA_MARKERS_DIRS = ("prisma/schema",)
-PRISMA_CONFIG_NAMES = tuple(f"prisma.config.{ext}" for ext in ("ts", "mts", "js", "cjs", "mjs"))
+# The file names of every migration tool's own config (they name the database URL's variable).
+TOOL_CONFIG_NAMES = frozenset(name for facts in known_tools().values() for name in facts.config_names)
 
 
 # --- project discovery -------------------------------------------------------------------------
 
 
 def is_project_folder(directory: Path) -> bool:
-    """A faber-db config or a Prisma project lives in this folder."""
+    """A faber-db config or a migration tool's project lives in this folder."""
     try:
         if (directory / CONFIG_TOML).is_file() or (directory / CONFIG_JSON).is_file():
             return True
-        # prisma/ itself holds schema.prisma: its parent is the project (as Prisma resolves it)
-        files = PRISMA_MARKERS_FILES[:1] if directory.name == "prisma" else PRISMA_MARKERS_FILES
-        if any((directory / name).is_file() for name in (*files, *PRISMA_CONFIG_NAMES)):
-            return True
-        return any((directory / name).is_dir() for name in PRISMA_MARKERS_DIRS)
+        for facts in known_tools().values():
+            # a tool's own folder holds its files: its parent is the project, as the tool resolves it
+            inside_own = directory.name == facts.own_folder
+            files = [name for name in facts.project_files if "/" in name or not inside_own] + list(facts.config_names)
+            if any((directory / name).is_file() for name in files):
+                return True
+            if any((directory / name).is_dir() for name in facts.project_dirs):
+                return True
+        return False
     except OSError:  # unreadable folder (permissions, name too long): not a project we can use
         return False
 
@@ -72,7 +73,7 @@ def find_project_root(start: Path, environ: Mapping[str, str]) -> tuple[Path | N
     """The project folder and every folder searched for it.
 
     $CLAUDE_DB_CWD when set (relative to `start`); else the nearest folder upwards from `start`
-    holding a faber-db config or a Prisma project, stopping at the git root (inclusive), so a
+    holding a faber-db config or a migration tool's project, stopping at the git root (inclusive), so a
     project in a monorepo's `apps/api` or a demo in a subfolder is found from inside it.
     """
     explicit = environ.get("CLAUDE_DB_CWD")
@@ -263,9 +264,9 @@ def _from_toml(data: Any) -> tuple[dict[str, EnvironmentPolicy], str]:
         envs[name] = EnvironmentPolicy(name, aliases, protected, url_env,
                                        _optional_str(env.get("shadow_url_env"), f"{key}.shadow_url_env"))
     database = data.get("database", {})
-    tool = database.get("migration_tool", "prisma") if isinstance(database, dict) else "prisma"
-    # the migration tool's folder: [sql] for plain SQL files, [prisma] otherwise (as config.py reads it)
-    section, default = ("sql", DEFAULT_SQL_MIGRATIONS_DIR) if tool == "sql" else ("prisma", DEFAULT_MIGRATIONS_DIR)
+    tool = tool_facts(database.get("migration_tool", DEFAULT_TOOL) if isinstance(database, dict) else DEFAULT_TOOL)
+    # the migration tool's folder, from the tool's own section (as config.py reads it)
+    section, default = tool.name, tool.default_migrations_dir
     table = data.get(section, {})
     migrations = table.get("migrations_dir", default) if isinstance(table, dict) else None
     if not isinstance(migrations, str):
@@ -290,6 +291,7 @@ def _from_legacy_json(data: Any) -> tuple[dict[str, EnvironmentPolicy], str]:
             raise ValueError(f"environments.{name}.connection_string_env is not a string")
         envs[name] = EnvironmentPolicy(name, (), bool(env.get("require_approval")) or name in listed, url_env)
     migrations = data.get("migrations") or {}
+    # the original plugin knew one tool, the default one
     directory = migrations.get("directory", DEFAULT_MIGRATIONS_DIR) if isinstance(migrations, dict) else None
     if not isinstance(directory, str):
         raise ValueError("migrations.directory is not a string")
@@ -298,7 +300,8 @@ def _from_legacy_json(data: Any) -> tuple[dict[str, EnvironmentPolicy], str]:
 
 # --- running under an AI agent -----------------------------------------------------------------
 
-# Prisma 7's AI-agent detection (prisma/build/cli.js): variable -> agent, when set to anything.
+# The AI-agent detection agent-aware CLIs share (a migration tool's CLI refuses some commands under an
+# agent): variable -> agent, when set to anything.
 AGENT_VARIABLES: dict[str, str] = {
     "CLAUDECODE": "Claude Code",
     "CODEX_THREAD_ID": "Codex CLI",
@@ -328,7 +331,7 @@ _MAX_ANCESTORS = 64
 def agent_marker(environ: Mapping[str, str], pid: int | None = None) -> str | None:
     """Why faber-db is running under an AI agent, or None.
 
-    The variables and files Prisma 7 checks, and a `claude` process among the ancestors of `pid`
+    The variables and files agent-aware CLIs check, and a `claude` process among the ancestors of `pid`
     (default: this process), so that unsetting CLAUDECODE is not enough.
     """
     for name, agent in AGENT_VARIABLES.items():

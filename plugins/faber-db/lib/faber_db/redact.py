@@ -3,7 +3,7 @@
 Connection URLs never appear anywhere: a URL read from an environment variable is registered and
 replaced by the variable's name (`$PROD_DATABASE_URL`). Any other URL-shaped secret (userinfo with a
 password, `password=` in a URL query or a DSN, `PGPASSWORD=`) is masked where it stands, as a second
-net for text coming back from Prisma, the database or pg_dump; a registered password is also masked
+net for text coming back from a migration tool, the database or pg_dump; a registered password is also masked
 on its own, as a whole word (a one-letter password such as `e` only inside those credential shapes).
 
 Structured results are redacted value by value (`redact_data`) before they are serialised, so a

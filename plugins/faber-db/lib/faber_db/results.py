@@ -65,23 +65,40 @@ class StatusDetails:
     drift: list[dict[str, Any]] | None = None
 
 
+# pydantic reads this on stdlib dataclasses: the JSON schema's field descriptions come from attribute
+# docstrings (the deprecated aliases'); a plain dict keeps pydantic unimported.
+_DOCSTRINGS_DESCRIBE: dict[str, Any] = {"use_attribute_docstrings": True}
+
+
 @dataclass
 class InitDetails:
+    __pydantic_config__ = _DOCSTRINGS_DESCRIBE
     config_path: str
     written: bool
     provider: str
     schema: str
     migrations_dir: str
-    prisma_config: str | None
-    prisma_command: list[str]
     environments: dict[str, str]
-    prisma_version: str | None = None
-    # the variables the project's Prisma reads its URL / its shadow database's URL from: faber-db sets
-    # them to the chosen environment's URL for each Prisma call
+    # the `database.migration_tool` written
+    migration_tool: str
+    # the migration tool's own config file, the command faber-db runs it with, its installed version
+    tool_config: str | None = None
+    tool_command: list[str] = field(default_factory=list)
+    tool_version: str | None = None
+    # the variables the project reads its URL / its shadow database's URL from: faber-db sets them to the
+    # chosen environment's URL for each call of the tool
     datasource_url_env: list[str] = field(default_factory=list)
     datasource_shadow_env: str | None = None
-    # "prisma", or "sql" for a folder of plain SQL migration files
-    migration_tool: str = "prisma"
+    prisma_config: str | None = None
+    """Deprecated alias of tool_config (same content), kept for one release; read tool_config."""
+    prisma_command: list[str] = field(default_factory=list)
+    """Deprecated alias of tool_command (same content), kept for one release; read tool_command."""
+    prisma_version: str | None = None
+    """Deprecated alias of tool_version (same content), kept for one release; read tool_version."""
+
+    def __post_init__(self) -> None:
+        self.prisma_config, self.prisma_command, self.prisma_version = (
+            self.tool_config, list(self.tool_command), self.tool_version)
 
 
 @dataclass

@@ -95,8 +95,8 @@ def create_backup(
 ) -> BackupManifest:
     """Take a backup, verify it, write its manifest; BACKUP_FAILED (nothing left behind) otherwise.
 
-    `schemas` (PostgreSQL): the schemas the migration tool manages besides the URL's (Prisma's
-    multiSchema `schemas = [...]`); the backup covers the URL's schema and those.
+    `schemas` (PostgreSQL): the schemas the migration tool manages besides the URL's (the handler's
+    `database_schemas()`); the backup covers the URL's schema and those.
 
     `compression`: pg_dump's gzip level (0-9). The default 1 dumps about twice as fast as pg_dump's
     own default for files a few percent larger: a pre-deploy backup is on the critical path."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("faber_db.commands.init", "Detect the Prisma project and write the faber-db config"),
+    "init": ("faber_db.commands.init", "Detect the migration project and write the faber-db config"),
     "status": ("faber_db.commands.status", "Applied, pending, failed and modified migrations of an environment"),
     "migrate": ("faber_db.commands.migrate", "Apply pending migrations safely: dry run, approval, backup, restore"),
     "generate-migration": ("faber_db.commands.generate", "Generate a migration (and its down.sql) from schema changes"),

@@ -1,5 +1,5 @@
-"""`faber-db init`: find the Prisma project (or, without one, a folder of plain SQL migration files)
-and write `.fractary/plugins/faber-db/config.toml`."""
+"""`faber-db init`: find the migration tool's project (the handler registry's `detect_setup`; without
+one, a folder of plain SQL migration files) and write `.fractary/plugins/faber-db/config.toml`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from faber_db.config import (
     CONFIG_TOML,
     DatabaseConfig,
     FaberConfig,
-    PrismaConfig,
     SqlConfig,
     config_to_toml_dict,
     default_environments,
@@ -22,11 +21,11 @@ from faber_db.config import (
 )
 from faber_db.errors import FaberError
 from faber_db.files import write_atomic
-from faber_db.handlers import detect_project, detect_sql_folder
+from faber_db.handlers import detect_setup, detect_sql_folder, known_tools
 from faber_db.results import InitDetails, Result
 from faber_db.runtime import Context
 
-HELP = "Detect the Prisma project (or a plain SQL migrations folder) and write the faber-db config"
+HELP = "Detect the migration project (the tool's, or a plain SQL migrations folder) and write the faber-db config"
 
 HEADER = """\
 # faber-db configuration (written by `faber-db init`; edit freely).
@@ -42,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="overwrite an existing config")
     parser.add_argument("--provider", choices=("sqlite", "postgresql"),
                         help="the database of a plain SQL migrations folder (default: from $DEV_DATABASE_URL's "
-                        "scheme); a Prisma project's schema says it itself")
+                        "scheme); a tool whose schema names its database says it itself")
     parser.add_argument("--faber", action="store_true",
                         help="also add faber-db's phase hooks to .faber.config.toml (other keys kept)")
     parser.add_argument("--claude-settings", action="store_true",
@@ -70,34 +69,23 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
             "Keep it, or pass --force to replace it with a freshly detected config.",
         )
     try:
-        detected = detect_project(root)
+        setup = detect_setup(root)
     except FaberError as error:
         folder = detect_sql_folder(root) if error.code == "SCHEMA_NOT_FOUND" else None
         if folder is None:
             raise
         return _write_sql_config(root, path, folder, args)
     environments = default_environments()
-    shadow = detected.urls.shadow
-    if shadow:  # the variable the project reads its shadow database from holds the developer's
-        environments["dev"] = dataclasses.replace(environments["dev"], shadow_url_env=shadow.name)
+    if setup.shadow_env:  # the variable the project reads its shadow database from holds the developer's
+        environments["dev"] = dataclasses.replace(environments["dev"], shadow_url_env=setup.shadow_env)
     config = FaberConfig(
-        database=DatabaseConfig(provider=detected.provider),  # type: ignore[arg-type]
+        database=DatabaseConfig(provider=setup.provider, migration_tool=setup.tool),  # type: ignore[arg-type]
         environments=environments,
-        prisma=PrismaConfig(
-            schema=_rel(detected.schema, root),
-            migrations_dir=_rel(detected.migrations_dir, root),
-            config_file=_rel(detected.config_file, root) if detected.config_file else None,
-        ),
+        **{setup.tool: setup.section},  # type: ignore[arg-type]
     )
     _write_config(root, path, config)
 
-    prisma_bin = root / "node_modules" / ".bin" / "prisma"
-    warnings = [] if prisma_bin.exists() else [
-        "The Prisma CLI is not installed in this project yet (node_modules/.bin/prisma)."
-    ]
-    if detected.urls.unreadable:
-        warnings.append(f"{detected.urls.unreadable}: faber-db can point Prisma at an environment only through "
-                        "a variable; read the URL with env(\"DATABASE_URL\") (any name) before migrating.")
+    warnings = list(setup.warnings)
     hooks = None
     if args.faber:
         from faber_db.faber import write_hooks
@@ -113,25 +101,26 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     details = InitDetails(
         config_path=_rel(path, root),
         written=True,
-        provider=detected.provider,
-        schema=config.prisma.schema,
-        migrations_dir=config.prisma.migrations_dir,
-        prisma_config=config.prisma.config_file,
-        prisma_command=[str(prisma_bin.relative_to(root))] if prisma_bin.exists() else [],
+        provider=setup.provider,
+        schema=setup.schema,
+        migrations_dir=setup.migrations_dir,
         environments={name: env.url_env for name, env in config.environments.items()},
-        prisma_version=detected.version,
-        datasource_url_env=list(detected.urls.url),
-        datasource_shadow_env=shadow.name if shadow else None,
+        tool_config=setup.tool_config,
+        tool_command=setup.tool_command,
+        tool_version=setup.tool_version,
+        datasource_url_env=setup.url_env,
+        datasource_shadow_env=setup.shadow_env,
+        migration_tool=setup.tool,
     )
     return Result(
         status="warning" if warnings else "success",
         operation="init",
         environment=None,
-        message=f"Wrote {details.config_path} ({detected.provider}, {len(config.environments)} environments)"
+        message=f"Wrote {details.config_path} ({setup.provider}, {len(config.environments)} environments)"
         + (f" and the FABER hooks in {hooks.name}" if hooks else "") + settings_note,
         details=details,
         warnings=warnings,
-        suggested_fixes=(["npm install --save-dev prisma"] if warnings else [])
+        suggested_fixes=list(setup.suggested_fixes)
         + [f"export {env.url_env}=… for each environment you use, then `faber-db status dev`"
            for env in list(config.environments.values())[:1]],
     )
@@ -141,7 +130,9 @@ def _write_config(root: Path, path: Path, config: FaberConfig) -> None:
     import tomli_w
 
     data = config_to_toml_dict(config)
-    data.pop("sql" if config.database.migration_tool == "prisma" else "prisma")  # the other tool's section
+    for other in known_tools():  # only the chosen tool's section
+        if other != config.database.migration_tool:
+            data.pop(other, None)
     text = HEADER + tomli_w.dumps(data)
     parse_config_bytes(text.encode(), ".toml", _rel(path, root))  # what we write must load back
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,13 +157,13 @@ def _sql_provider(args: argparse.Namespace) -> str:
 
 
 def _write_sql_config(root: Path, path: Path, folder: Path, args: argparse.Namespace) -> Result:
-    """No Prisma project, but a folder of `<version>_<name>.sql` files: the sql migration tool."""
+    """No tool's project, but a folder of `<version>_<name>.sql` files: the sql migration tool."""
     provider = _sql_provider(args)
     config = FaberConfig(database=DatabaseConfig(provider=provider, migration_tool="sql"),  # type: ignore[arg-type]
                          environments=default_environments(), sql=SqlConfig(migrations_dir=_rel(folder, root)))
     _write_config(root, path, config)
     details = InitDetails(config_path=_rel(path, root), written=True, provider=provider, schema="",
-                          migrations_dir=config.sql.migrations_dir, prisma_config=None, prisma_command=[],
+                          migrations_dir=config.sql.migrations_dir,
                           environments={name: env.url_env for name, env in config.environments.items()},
                           migration_tool="sql")
     return Result(status="success", operation="init", environment=None,

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="allow destructive statements in a protected environment (with --approve)")
     parser.add_argument("--allow-drift", action="store_true",
                         help="apply although the protected database differs from its history (shown by the dry run)")
-    parser.add_argument("--timeout", type=float, metavar="S", help="seconds before prisma migrate deploy is stopped")
+    parser.add_argument("--timeout", type=float, metavar="S", help="seconds before the deploy is stopped")
 
 
 def run(ctx: Context, args: argparse.Namespace) -> Result:

@@ -45,6 +45,7 @@ __all__ = [
     "SqliteDatabase",
     "SqliteTarget",
     "TakenBackup",
+    "can_restore",
     "create_temp_database",
     "database_identity",
     "diff_snapshots",
@@ -74,9 +75,12 @@ class Database(Protocol):
         """A whole migration file (several statements, no parameters)."""
         ...
 
-    def apply_script(self, script: str, record: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
+    def apply_script(self, script: str, record: Sequence[tuple[str, Sequence[Any]]] = (), *,
+                     timeout: float | None = None) -> None:
         """`script` and then the `record` statements (sql, params) in one transaction: all or nothing.
-        A failure is a FaberError carrying the database's message; nothing of it stays."""
+        A failure is a FaberError carrying the database's message; nothing of it stays. `timeout`:
+        seconds the script may run before the database stops it (the FaberError's details then say
+        `timed_out`)."""
         ...
 
     def table_exists(self, name: str) -> bool: ...
@@ -124,6 +128,15 @@ class Engine(Protocol):
 
     name: str
     backup_suffix: str
+    # a read while a migration writes makes the writer fail (SQLite's shared file lock: SQLITE_BUSY)
+    # instead of waiting, so nothing may poll the database during a deploy
+    reads_disturb_writers: bool
+    # a killed client's sessions go on in the server (PostgreSQL notices a dead client only when it next
+    # writes to it), holding locks and possibly committing later: they must be ended
+    sessions_outlive_clients: bool
+    # objects live in named schemas (`"audit"."Event"`; a URL's `?schema=` picks one): names in SQL may
+    # need qualifying; False on SQLite, whose one namespace is the file
+    named_schemas: bool
 
     def open(self, url: str, *, schema_dir: Path, create: bool = False,
              connect_timeout: float = 5.0) -> Database: ...
@@ -165,6 +178,12 @@ def engine(provider: str) -> Engine:
     except KeyError:
         raise FaberError("PROVIDER_UNSUPPORTED", f"Provider {provider!r} is not supported yet",
                          "faber-db supports sqlite and postgresql.") from None
+
+
+def can_restore(backup_provider: str, target_provider: str) -> bool:
+    """Whether a backup taken of a `backup_provider` database can be put back into a `target_provider`
+    one: only into the same engine (each backup is its engine's own format)."""
+    return backup_provider == target_provider
 
 
 def open_database(provider: str, url: str, *, schema_dir: Path, create: bool = False,

@@ -6,16 +6,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from faber_db.handlers import known_tools
+
 Row = tuple[Any, ...]
 Progress = Callable[[str], None]
 
 # object kind -> {(table, name): definition}; objects that belong to no table use (name, name)
 Catalog = dict[str, dict[tuple[str, str], str]]
 
-# The migration history tables (Prisma's, the sql handler's), told apart from user data in snapshots
-# and their differences. HISTORY_TABLE is Prisma's, which `migrations_table` reports.
-HISTORY_TABLE = "_prisma_migrations"
-HISTORY_TABLES = frozenset({HISTORY_TABLE, "faber_db_migrations"})
+# Every migration tool's history table (each tool declares its own), told apart from user data in
+# snapshots and their differences.
+HISTORY_TABLES = frozenset(facts.history_table for facts in known_tools().values())
 
 
 class Queryable(Protocol):
@@ -62,9 +63,10 @@ class DataSnapshot:
     @property
     def migrations_table(self) -> tuple[int, str] | None:
         """(row count, checksum) of the history table, or None when the table is absent."""
-        if HISTORY_TABLE not in self.tables:
+        table = next((name for name in sorted(self.tables) if name in HISTORY_TABLES), None)
+        if table is None:
             return None
-        return self.tables[HISTORY_TABLE], self.checksums.get(HISTORY_TABLE, "")
+        return self.tables[table], self.checksums.get(table, "")
 
     def to_dict(self) -> dict[str, Any]:
         return {"tables": dict(self.tables), "checksums": dict(self.checksums), "schema_hash": self.schema_hash,

@@ -129,21 +129,28 @@ class PostgresDatabase:
         self.query(sql, params)
 
     def run_script(self, script: str) -> None:
-        """A whole migration file, as Prisma sends it: one simple-query batch, no parameters."""
+        """A whole migration file, as migration tools send it: one simple-query batch, no parameters."""
         self.execute(script)
 
-    def apply_script(self, script: str, record: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
+    def apply_script(self, script: str, record: Sequence[tuple[str, Sequence[Any]]] = (), *,
+                     timeout: float | None = None) -> None:
         """The script and the statements recording it, in one transaction (PostgreSQL's DDL is
-        transactional): all of it or none of it."""
+        transactional): all of it or none of it. `timeout`: the transaction's statement_timeout (each
+        statement of the script, lock waits included, is cancelled by the server past it)."""
         try:
             self._conn.run("BEGIN")
+            if timeout is not None:
+                self._conn.run(f"SET LOCAL statement_timeout = {max(1, round(timeout * 1000))}")
             if script.strip():
                 self._conn.run(script)  # one simple-query batch, as run_script sends it
         except Exception as exc:
             with contextlib.suppress(Exception):
                 self._conn.run("ROLLBACK")
-            raise FaberError("DATABASE_ERROR", f"{self.label}: {redact(_pg_message(exc))}",
-                             "Check the script's SQL.") from None
+            # 57014 query_canceled is also a cancel by someone else: only the timeout's own says so
+            timed_out = _pg_code(exc) == "57014" and "statement timeout" in _pg_message(exc)
+            message = f"stopped after {timeout:g} s (the timeout)" if timed_out and timeout else _pg_message(exc)
+            raise FaberError("DATABASE_ERROR", f"{self.label}: {redact(message)}", "Check the script's SQL.",
+                             details={"timed_out": timed_out}) from None
         try:
             for sql, params in record:
                 self.execute(sql, params)
@@ -253,6 +260,13 @@ class PostgresDatabase:
         self.close()
 
 
+def _pg_code(exc: BaseException) -> str | None:
+    """The server's SQLSTATE of a pg8000 DatabaseError, if it is one."""
+    if exc.args and isinstance(exc.args[0], dict):
+        return str(exc.args[0].get("C")) or None
+    return None
+
+
 def _pg_message(exc: BaseException) -> str:
     # pg8000's DatabaseError carries a dict of the server's fields; show the human part.
     if exc.args and isinstance(exc.args[0], dict):
@@ -282,6 +296,9 @@ def drop_database_quietly(url: str, name: str) -> None:
 class PostgresEngine:
     name = "postgresql"
     backup_suffix = ".dump"
+    reads_disturb_writers = False
+    sessions_outlive_clients = True
+    named_schemas = True
 
     @staticmethod
     def open(url: str, *, schema_dir: Path, create: bool = False, connect_timeout: float = 5.0

@@ -2,11 +2,11 @@
 piped through `psql` in one transaction. (Split from postgres.py, with the tools in
 client.py: the archive is a concern of its own.)
 
-What a backup covers. Prisma manages the schema the URL names (`?schema=`, default `public`), and
-with multiSchema the schemas its datasource lists (`schemas = ["public", "auth"]`): the backup
+What a backup covers. The migration tool manages the schema the URL names (`?schema=`, default
+`public`), and the schemas its project lists besides (the handler's `database_schemas()`): the backup
 holds exactly those that exist (`pg_dump -n` for each), and the manifest records the whole list,
 so that a restore also removes a listed schema that a failed migration created. Other schemas of
-the database (another application's, a platform's such as Supabase's `auth` when Prisma does not
+the database (another application's, a platform's such as Supabase's `auth` when the project does not
 list it) are neither saved nor touched, and a restore refuses, before changing anything, when an
 object outside the restored schemas depends on one inside (CASCADE would drop it).
 
@@ -347,15 +347,25 @@ def _preamble(declared: list[str], archived: list[str], create: dict[str, str],
         return quote_literal(json.dumps(value, sort_keys=True)) + "::jsonb"
 
     members = {f"member_{catalog}": _MEMBER.format(f"pg_{catalog}", f"{alias}.oid") for catalog, alias in (
-        ("class", "c"), ("proc", "p"), ("type", "t"), ("collation", "l"), ("conversion", "v"), ("ts_config", "g"),
-        ("ts_dict", "y"), ("opfamily", "f"), ("operator", "p"))}
+        ("class", "c"), ("proc", "p"), ("type", "t"), ("opfamily", "f"), ("operator", "p"))}
+    named_drops = "\n".join(
+        f"    SELECT format('DROP {kind} IF EXISTS %I.%I CASCADE', n.nspname, {alias}.{name}), {order}\n"
+        f"      FROM pg_{catalog} {alias} JOIN pg_namespace n ON n.oid = {alias}.{schema}\n"
+        f"     WHERE {alias}.{schema} = ANY(faber_scope) AND {_MEMBER.format(f'pg_{catalog}', f'{alias}.oid')}\n"
+        "    UNION ALL" for kind, catalog, alias, name, schema, order in _NAMED_DROPS)
     return _PREAMBLE.format(
         lock_timeout=quote_literal(RESTORE_LOCK_TIMEOUT), declared=postgres_catalog.schemas_literal(declared),
         archived=postgres_catalog.schemas_literal(archived), create=literal(create),
         extensions="NULL::jsonb" if extensions is None else literal(extensions),
-        dependent_schema=_DEPENDENT_SCHEMA, **members)
+        dependent_schema=_DEPENDENT_SCHEMA, named_drops=named_drops, **members)
 
 
+# objects of the restored schemas dropped by their qualified name, one shape for each:
+# (DROP's object kind, pg_<catalog>, alias, name column, schema column, drop order)
+_NAMED_DROPS = (("COLLATION", "collation", "l", "collname", "collnamespace", 4),
+                ("CONVERSION", "conversion", "v", "conname", "connamespace", 4),
+                ("TEXT SEARCH CONFIGURATION", "ts_config", "g", "cfgname", "cfgnamespace", 4),
+                ("TEXT SEARCH DICTIONARY", "ts_dict", "y", "dictname", "dictnamespace", 5))
 _MEMBER = ("NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{0}'::regclass AND e.objid = {1} "
            "AND e.deptype = 'e')")
 
@@ -464,22 +474,7 @@ BEGIN
      WHERE t.typnamespace = ANY(faber_scope) AND t.typtype IN ('e', 'd', 'r', 'c')
        AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c') AND {member_type}
     UNION ALL
-    SELECT format('DROP COLLATION IF EXISTS %I.%I CASCADE', n.nspname, l.collname), 4
-      FROM pg_collation l JOIN pg_namespace n ON n.oid = l.collnamespace
-     WHERE l.collnamespace = ANY(faber_scope) AND {member_collation}
-    UNION ALL
-    SELECT format('DROP CONVERSION IF EXISTS %I.%I CASCADE', n.nspname, v.conname), 4
-      FROM pg_conversion v JOIN pg_namespace n ON n.oid = v.connamespace
-     WHERE v.connamespace = ANY(faber_scope) AND {member_conversion}
-    UNION ALL
-    SELECT format('DROP TEXT SEARCH CONFIGURATION IF EXISTS %I.%I CASCADE', n.nspname, g.cfgname), 4
-      FROM pg_ts_config g JOIN pg_namespace n ON n.oid = g.cfgnamespace
-     WHERE g.cfgnamespace = ANY(faber_scope) AND {member_ts_config}
-    UNION ALL
-    SELECT format('DROP TEXT SEARCH DICTIONARY IF EXISTS %I.%I CASCADE', n.nspname, y.dictname), 5
-      FROM pg_ts_dict y JOIN pg_namespace n ON n.oid = y.dictnamespace
-     WHERE y.dictnamespace = ANY(faber_scope) AND {member_ts_dict}
-    UNION ALL
+{named_drops}
     SELECT format('DROP OPERATOR FAMILY IF EXISTS %I.%I USING %I CASCADE', n.nspname, f.opfname, m.amname), 6
       FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace JOIN pg_am m ON m.oid = f.opfmethod
      WHERE f.opfnamespace = ANY(faber_scope) AND {member_opfamily}

@@ -9,6 +9,7 @@ import os
 import secrets
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ class SqliteTarget:
 
 
 def parse_sqlite_url(url: str, relative_to: Path) -> SqliteTarget:
-    """`file:./dev.db` is relative to the schema's folder, as the Prisma schema engine resolves it."""
+    """`file:./dev.db` is relative to `relative_to` (the handler's `schema_dir`: where its tool resolves it)."""
     if not url.startswith("file:"):
         raise FaberError("DATABASE_URL_INVALID", "A SQLite URL must start with file:",
                          "Use file:/absolute/path/dev.db or file:./dev.db (relative to the schema's folder).")
@@ -86,24 +87,43 @@ class SqliteDatabase:
         self.query(sql, params)
 
     def run_script(self, script: str) -> None:
-        """A whole migration file, as Prisma runs it (several statements, no parameters)."""
+        """A whole migration file, as migration tools run it (several statements, no parameters)."""
         try:
             self._conn.executescript(script)
         except sqlite3.Error as exc:
             raise FaberError("DATABASE_ERROR", f"{self.label}: {exc}", "Check the script's SQL.") from None
 
-    def apply_script(self, script: str, record: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
-        """The script and the statements recording it, in one transaction: all of it or none of it."""
+    def apply_script(self, script: str, record: Sequence[tuple[str, Sequence[Any]]] = (), *,
+                     timeout: float | None = None) -> None:
+        """The script and the statements recording it, in one transaction: all of it or none of it.
+        Past `timeout` seconds the running statement is interrupted (sqlite3_interrupt) and all of it undone."""
+        fired = threading.Event()
+
+        def stop() -> None:
+            fired.set()
+            self._conn.interrupt()
+
+        interrupt = threading.Timer(timeout, stop) if timeout is not None else None
         try:
+            if interrupt is not None:
+                interrupt.start()
             # one executescript from BEGIN on: a statement that fails leaves the transaction open to undo
             self._conn.executescript("BEGIN;\n" + script + "\n;")
             for sql, params in record:
                 self._conn.execute(sql, tuple(params))
+            if interrupt is not None:
+                interrupt.cancel()  # the COMMIT itself is not interrupted: it is all or nothing anyway
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-            raise FaberError("DATABASE_ERROR", f"{self.label}: {exc}", "Check the script's SQL.") from None
+            timed_out = fired.is_set()
+            message = f"stopped after {timeout:g} s (the timeout)" if timed_out else str(exc)
+            raise FaberError("DATABASE_ERROR", f"{self.label}: {message}", "Check the script's SQL.",
+                             details={"timed_out": timed_out}) from None
+        finally:
+            if interrupt is not None:
+                interrupt.cancel()
 
     def table_exists(self, name: str) -> bool:
         return bool(self.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)))
@@ -365,6 +385,9 @@ def restore(source: Path, live: Path, expected: DataSnapshot, backup_id: str, pr
 class SqliteEngine:
     name = "sqlite"
     backup_suffix = ".sqlite"
+    reads_disturb_writers = True
+    sessions_outlive_clients = False
+    named_schemas = False
 
     @staticmethod
     def open(url: str, *, schema_dir: Path, create: bool = False, connect_timeout: float = 5.0) -> SqliteDatabase:

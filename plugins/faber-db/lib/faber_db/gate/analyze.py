@@ -44,19 +44,23 @@ from faber_db.gate.shell import (
     Word,
     parse,
 )
+from faber_db.handlers import known_tools
+from faber_db.handlers.facts import ToolFacts
 
 MAX_DEPTH = 12  # nested shells, functions, eval, sourced files
 MAX_FILE_BYTES = 1 << 20
 MAX_LOOP_VALUES = 16
 
-# Variables that decide which database, config, project or proof faber-db (or Prisma) uses.
+# Variables that decide which database, config, project or proof faber-db (or a migration tool) uses.
 SENSITIVE_VARIABLES = frozenset({
     "DATABASE_URL", "SHADOW_DATABASE_URL", "FABER_DB_CONFIG", "CLAUDE_DB_CWD", proof.APPROVAL_VARIABLE,
     "CLAUDE_PLUGIN_DATA", "CLAUDE_PLUGIN_ROOT", "FABER_DB_PYTHON", "CLAUDECODE",
-    "PRISMA_SCHEMA_ENGINE_BINARY", "PRISMA_QUERY_ENGINE_LIBRARY", "PRISMA_USER_CONSENT_FOR_DANGEROUS_AI_ACTION",
+    *(name for tool in known_tools().values() for name in tool.variables),
 })
-PRISMA_MUTATING = {("migrate", "deploy"), ("migrate", "reset"), ("migrate", "resolve"), ("db", "push"),
-                   ("db", "execute"), ("db", "seed")}
+# the migration tools' CLIs, by program name
+TOOL_PROGRAMS: dict[str, ToolFacts] = {program: tool for tool in known_tools().values() for program in tool.programs}
+# where a relative SQLite `file:` URL may start, relative to a project (each tool resolves it its own way)
+URL_FILE_BASES = tuple(dict.fromkeys(base for tool in known_tools().values() for base in tool.url_file_bases))
 SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "yash", "posh"})
 PYTHON = re.compile(r"(python|pypy)(\d+(\.\d+)?)?(-dbg)?|py")
 NODE = frozenset({"node", "nodejs", "tsx", "ts-node", "bun", "deno"})
@@ -82,8 +86,9 @@ NOT_SCRIPTS = frozenset({  # programs never read as scripts from PATH (speed; th
 })
 SKILL_COMMAND = re.compile(r"""run_command\(\s*["']([a-z-]+)["']\s*\)""")
 CODE_MARKERS = (".fractary", "faber_db", "faber-db", "faber_phase", "apply_migration", "db_create", "FABER_DB_",
-                "CLAUDE_DB_CWD", "CLAUDE_PLUGIN_DATA", "migrate deploy", "migrate reset", "migrate resolve", "db push",
-                "db execute", "pg_restore", "psql")
+                "CLAUDE_DB_CWD", "CLAUDE_PLUGIN_DATA", "pg_restore", "psql",
+                *dict.fromkeys(" ".join(command) for tool in known_tools().values()
+                               for command in tool.changing_commands))
 _HOME = Path(pwd.getpwuid(os.geteuid()).pw_dir)
 PLUGIN_ROOT = Path(__file__).resolve().parents[3]
 APPROVALS = str(proof.approval_dir().parent)  # ~/.local/state/faber-db: the key, the spent list
@@ -470,7 +475,7 @@ class Analyzer:
             source = sorted((value.refs if value else frozenset()) & self.protected_variables())
             origin = f" from ${source[0]} (a protected environment's URL)" if source else ""
             self.add(f"it sets {name}{origin}, which decides which database, config, project or approval "
-                     "faber-db and Prisma use")
+                     "faber-db and the migration tool use")
         if not scope_only:
             old = state.variables.get(name)
             exported = export or bool(old and old.exported)
@@ -534,8 +539,8 @@ class Analyzer:
             self.node(args, state, prefix, node)
         elif name in CODE_RUNNERS:
             self.code_runner(name, args, state)
-        elif name == "prisma":
-            self.prisma(args)
+        elif name in TOOL_PROGRAMS:
+            self.tool_cli(TOOL_PROGRAMS[name], args)
         elif name in DB_TOOLS:
             self.db_tool(name, args, state, prefix)
         elif name == "git":
@@ -551,13 +556,14 @@ class Analyzer:
     def unknown_program(self, argv: list[Arg]) -> None:
         """`$F migrate production`: the program is computed, so it may be faber-db."""
         words = [a.text for a in argv[1:]]
-        interesting = policy.MUTATING_OPERATIONS | set(policy.MUTATING_FABER_PHASES) | {
-            "deploy", "reset", "resolve", "push", "execute", "-c", "-m", "-e"}
+        interesting = policy.MUTATING_OPERATIONS | set(policy.MUTATING_FABER_PHASES) | {"-c", "-m", "-e"} | {
+            command[-1] for tool in known_tools().values() for command in tool.changing_commands}
         names: set[str] = set()
         for prot in self.known_protections():
             names |= prot.names
+        markers = ("faber", *TOOL_PROGRAMS, "psql", "sqlite", "DATABASE_URL")
         if any(w is None for w in words) or any(w in interesting or w in names for w in words if w) or any(
-                m in (w or "") for w in words for m in ("faber", "prisma", "psql", "sqlite", "DATABASE_URL")):
+                m in (w or "") for w in words for m in markers):
             self.add("its program is computed at run time (a variable or substitution), so it may be faber-db "
                      "or a database tool")
 
@@ -976,8 +982,9 @@ class Analyzer:
                 return
             if arg.text.startswith("-") or arg.text in ("run", "x", "exec"):
                 continue
-            if "prisma/build/index.js" in arg.text or arg.text.endswith("/.bin/prisma"):
-                self.prisma(args[index + 1:])
+            tool = _tool_entry(arg.text)
+            if tool is not None:
+                self.tool_cli(tool, args[index + 1:])
                 return
             content = self.read_file(arg.text, state)
             if content is not None:
@@ -996,7 +1003,8 @@ class Analyzer:
 
     # -- raw database tools --
 
-    def prisma(self, args: list[Arg]) -> None:
+    def tool_cli(self, tool: ToolFacts, args: list[Arg]) -> None:
+        """A migration tool's own CLI: its commands that change a database bypass faber-db."""
         words: list[str | None] = []
         for arg in args:
             if arg.text is None:
@@ -1006,11 +1014,11 @@ class Analyzer:
         if any(a.text in ("-h", "--help") for a in args):
             return
         if len(words) >= 2 and None in words[:2]:
-            self.add("it runs a Prisma command computed at run time")
+            self.add(f"it runs a {tool.display_name} command computed at run time")
             return
-        if len(words) >= 2 and (words[0], words[1]) in PRISMA_MUTATING:
-            self.add(f"it runs `prisma {words[0]} {words[1]}` outside faber-db: no plan, no backup, no restore, "
-                     "against whichever database its URL variable names")
+        if len(words) >= 2 and (words[0], words[1]) in tool.changing_commands:
+            self.add(f"it runs `{tool.name} {words[0]} {words[1]}` outside faber-db: no plan, no backup, no "
+                     "restore, against whichever database its URL variable names")
 
     def db_tool(self, name: str, args: list[Arg], state: State, prefix: dict[str, Arg]) -> None:
         protected = self.protected_variables()
@@ -1055,8 +1063,8 @@ class Analyzer:
             if url.startswith("file:"):
                 raw = unquote(url[5:].split("?", 1)[0])
                 for root in roots:
-                    for base in (root / "prisma", root):
-                        candidate = Path(raw) if raw.startswith("/") else base / raw
+                    for base in URL_FILE_BASES:
+                        candidate = Path(raw) if raw.startswith("/") else root / base / raw
                         targets.files.add(str(Path(os.path.abspath(candidate)).resolve()))
                 targets.names.add(PurePosixPath(raw).name)
             else:
@@ -1136,15 +1144,16 @@ def guarded_path(text: str, analyzer: Analyzer | None) -> str | None:
     the plugin, Claude Code's settings, a protected SQLite file), or None."""
     normal = os.path.normpath(text) if text else text
     posix = PurePosixPath(normal)
-    components = f"/{normal}/"  # match whole path components: docs/prisma/migrations.md is no migration
+    components = f"/{normal}/"  # match whole path components: docs/<tool>/migrations.md is no migration
     if f"/{policy.CONFIG_DIR}/" in components:
         return "inside faber-db's config folder (config, plans, audit trail, backups)"
     if normal == APPROVALS or normal.startswith(APPROVALS + "/"):
         return "inside faber-db's approval key folder"
-    if "/prisma/migrations/" in components:
-        return "inside the Prisma migrations folder"
-    if posix.name in policy.PRISMA_CONFIG_NAMES:
-        return "the Prisma config (which names the database URL variable)"
+    for tool in known_tools().values():
+        if any(f"/{folder}/" in components for folder in tool.migrations_paths):
+            return f"inside the {tool.display_name} migrations folder"
+        if posix.name in tool.config_names:
+            return f"the {tool.display_name} config (which names the database URL variable)"
     if posix.name in ("settings.json", "settings.local.json") and posix.parent.name == ".claude":
         return "Claude Code's settings (hooks and permissions)"
     plugin = str(PLUGIN_ROOT)
@@ -1163,6 +1172,16 @@ def guarded_path(text: str, analyzer: Analyzer | None) -> str | None:
     base = normal.removesuffix("-wal").removesuffix("-shm").removesuffix("-journal")
     if base in targets.files:
         return "a protected environment's database file"
+    return None
+
+
+def _tool_entry(text: str) -> ToolFacts | None:
+    """The migration tool whose CLI a JavaScript runtime's argument names (its entry script, or its
+    `node_modules/.bin` link), if any."""
+    for tool in known_tools().values():
+        if any(entry in text for entry in tool.entry_scripts) or any(
+                text.endswith(f"/.bin/{program}") for program in tool.programs):
+            return tool
     return None
 
 

@@ -1,7 +1,7 @@
 """Write, Edit, MultiEdit and NotebookEdit: what a file change would do.
 
 Asked about: a change inside faber-db's config folder (config, plans, audit trail), the migrations
-folder, faber-db's approval keys, the Prisma config, the plugin itself, Claude Code's settings or a
+folder, faber-db's approval keys, a migration tool's config, the plugin itself, Claude Code's settings or a
 protected SQLite file; and a script (shell, Python, package.json scripts, .env) whose new content the
 gate would ask about if it were run.
 """

@@ -665,18 +665,8 @@ class _Parser:
                     text += self.scan_parens()  # extglob @(a|b), or `declare x=(a b)`
                 parts.append(Lit(text, False))
                 continue
-            if c == "'":
-                end = s.find("'", self.i + 1)
-                if end < 0:
-                    raise self.fail("unterminated single quote")
-                parts.append(Lit(s[self.i + 1:end], True))
-                self.i = end + 1
-            elif c == '"':
-                self.i += 1
-                parts.extend(self.parse_dq_like(terminator='"'))
-                if self.i >= len(s):
-                    raise self.fail("unterminated double quote")
-                self.i += 1
+            if c in "'\"":
+                parts.extend(self.parse_quoted())
             elif c == "\\":
                 if self.i + 1 >= len(s):
                     self.i += 1
@@ -845,6 +835,23 @@ class _Parser:
         self.i += 1
         return Param(name, quoted, arg, plain)
 
+    def parse_quoted(self) -> list[Part]:
+        """The '...' or "..." at the cursor, up to its closing quote (the parts are quoted)."""
+        s = self.s
+        if s[self.i] == "'":
+            end = s.find("'", self.i + 1)
+            if end < 0:
+                raise self.fail("unterminated single quote")
+            single = Lit(s[self.i + 1:end], True)
+            self.i = end + 1
+            return [single]
+        self.i += 1
+        parts = self.parse_dq_like(terminator='"')
+        if self.i >= len(s):
+            raise self.fail("unterminated double quote")
+        self.i += 1
+        return parts
+
     def parse_param_arg(self) -> list[Part]:
         """The word inside ${x:-word}, ${x/a/b}, ...: up to the matching '}'."""
         s = self.s
@@ -858,16 +865,8 @@ class _Parser:
                 depth += 1
             elif c == "}":
                 depth -= 1
-            if c == "'":
-                end = s.find("'", self.i + 1)
-                if end < 0:
-                    raise self.fail("unterminated single quote")
-                parts.append(Lit(s[self.i + 1:end], True))
-                self.i = end + 1
-            elif c == '"':
-                self.i += 1
-                parts.extend(self.parse_dq_like(terminator='"'))
-                self.i += 1
+            if c in "'\"":
+                parts.extend(self.parse_quoted())
             elif c == "\\":
                 parts.append(Lit(s[self.i + 1:self.i + 2], True))
                 self.i += 2

@@ -63,7 +63,7 @@ class SchemaDiff:
     up_sql: str
     down_sql: str
     # When down_sql was derived from up_sql (it only drops what up_sql created): the data it drops,
-    # as (table, column or None for the whole table). None: down_sql is Prisma's, analyse it.
+    # as (table, column or None for the whole table). None: down_sql is the tool's own, analyse it.
     down_drops: list[tuple[str, str | None]] | None = None
     # what the user should know about the run (e.g. a scratch database that could not be dropped)
     warnings: list[str] = field(default_factory=list)
@@ -84,13 +84,34 @@ class ToolOutcome:
     timed_out: bool = False
 
 
+@dataclass(frozen=True)
+class ToolSetup:
+    """What `faber-db init` found of a migration tool's project: the tool's config section to write,
+    and what the result tells the person."""
+
+    tool: str  # database.migration_tool, and the config section `section` goes into
+    provider: str
+    section: object  # the tool's section of config.FaberConfig (its dataclass there)
+    schema: str
+    migrations_dir: str
+    tool_config: str | None = None  # the tool's own config file, when it has one
+    tool_command: list[str] = field(default_factory=list)
+    tool_version: str | None = None
+    # the variables the project reads its URL / its shadow database's URL from (faber-db sets them to
+    # the chosen environment's URL for each call of the tool)
+    url_env: list[str] = field(default_factory=list)
+    shadow_env: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    suggested_fixes: list[str] = field(default_factory=list)
+
+
 def output_tail(text: str, lines: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
 class MigrationHandler(Protocol):
     name: str
-    # how results and the text output name the tool ("Prisma output", "Database output")
+    # how results and the text output name the tool (the "<display_name> output" of a result)
     display_name: str
     # what `migrate` says it runs (the migration_mode step)
     deploy_description: str

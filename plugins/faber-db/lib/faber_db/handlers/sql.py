@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,13 +26,14 @@ from typing import TYPE_CHECKING
 from faber_db.errors import FaberError
 from faber_db.files import read_project_file, write_atomic
 from faber_db.handlers.base import AppliedMigration, LocalMigration, SchemaDiff, ToolOutcome, output_tail
+from faber_db.handlers.sql_facts import FACTS
 from faber_db.redact import redact
 
 if TYPE_CHECKING:
     from faber_db.config import LoadedConfig
     from faber_db.engines import Database
 
-HISTORY_TABLE = "faber_db_migrations"
+HISTORY_TABLE = FACTS.history_table
 FILE_NAME = re.compile(r"^(?P<version>\d+)_(?P<name>[A-Za-z0-9][A-Za-z0-9_-]*)(?P<down>\.down)?\.sql$")
 UP_MARKER = b"-- migrate:up"
 DOWN_MARKER = b"-- migrate:down"
@@ -43,7 +45,7 @@ CREATE_HISTORY = (f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (version TEXT NOT
 RECORD = (f"INSERT INTO {HISTORY_TABLE} (version, name, checksum, started_at, finished_at) "
           "VALUES (?, ?, ?, ?, ?)")
 
-# where `faber-db init` looks for a plain SQL migrations folder (when there is no Prisma project)
+# where `faber-db init` looks for a plain SQL migrations folder (when there is no other tool's project)
 FOLDERS = ("migrations", "db/migrations", "database/migrations", "sql/migrations")
 
 
@@ -224,11 +226,14 @@ class SqlHandler:
     def deploy(self, *, database_url: str, timeout: float | None = None,
                on_line: Callable[[str], None] | None = None) -> ToolOutcome:
         """Apply each pending migration, and its history row, in one transaction of its own; stop at
-        the first that fails (its transaction is rolled back: nothing of it stays)."""
+        the first that fails (its transaction is rolled back: nothing of it stays). `timeout` bounds the
+        whole deploy: each migration gets what is left of it, and the database stops the one running
+        when it runs out (PostgreSQL's statement_timeout, an interrupt on SQLite)."""
         from faber_db.engines import open_database
         from faber_db.planning import compute_state
 
         lines: list[str] = []
+        deadline = None if timeout is None else time.monotonic() + timeout
 
         def say(line: str) -> None:
             lines.append(line)
@@ -243,11 +248,16 @@ class SqlHandler:
                 say(f"Applying migration `{migration.name}`")
                 version, _, name = migration.name.partition("_")
                 started = _now()
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return self._timed_out(migration, timeout, lines)
                 try:
                     db.apply_script(migration.up_text(), [(RECORD, (version, name, migration.checksum, started,
-                                                                    _now()))])
+                                                                    _now()))], timeout=left)
                 except FaberError as exc:
                     say(f"Error: {exc.message}")
+                    if exc.details.get("timed_out"):
+                        return self._timed_out(migration, timeout, lines)
                     return ToolOutcome(ok=False, output=redact(output_tail("\n".join(lines))), failed_migration=
                                        migration.name, error=FaberError(
                                            "MIGRATION_FAILED", f"{migration.name} failed: {exc.message}",
@@ -256,6 +266,18 @@ class SqlHandler:
                                            details={"database_error": exc.message}))
             say(f"Applied {len(pending)} migration(s)")
         return ToolOutcome(ok=True, output=redact(output_tail("\n".join(lines))))
+
+    def _timed_out(self, migration: LocalMigration, timeout: float | None, lines: list[str]) -> ToolOutcome:
+        """The deploy ran out of time in `migration`. Its transaction was rolled back and the connection
+        is closed with the handler's: no session of it outlives the deploy (so not `timed_out`, which
+        tells the caller to end a stopped tool's sessions)."""
+        return ToolOutcome(ok=False, output=redact(output_tail("\n".join(lines))), failed_migration=migration.name,
+                           error=FaberError(
+                               "MIGRATION_FAILED", f"{migration.name} did not finish within the deploy's timeout"
+                               + (f" ({timeout:g} s)" if timeout else "") + "; its transaction was rolled back",
+                               f"Pass a longer --timeout, or split {_shown(migration.sql_path, self.root)} into "
+                               "smaller migrations; the migrations before it are applied.",
+                               details={"timed_out": True}))
 
     @staticmethod
     def applying_migration(line: str) -> str | None:

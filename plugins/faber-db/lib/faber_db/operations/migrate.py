@@ -123,7 +123,7 @@ class MigrateOperation(GuardedOperation):
                              "Pass one of them (or neither: the environment's backup policy decides).")
         if options.timeout is not None and options.timeout <= 0:
             raise FaberError("INVALID_ARGUMENT", "--timeout must be a positive number of seconds",
-                             "e.g. --timeout 300, or leave it out for prisma.timeout_seconds.")
+                             "e.g. --timeout 300, or leave it out for the migration tool's own limit.")
 
     def read(self, run: Run) -> None:
         target = run.require_target()
@@ -133,8 +133,8 @@ class MigrateOperation(GuardedOperation):
         with run.steps.run("migration_mode") as step:
             step.message = target.handler.deploy_description
         with run.steps.run("pre_deployment_health_check") as step:
-            # a dry run never creates a SQLite file; an apply does (as the migration tool would)
-            check, db = connect_checked(target, create=target.provider == "sqlite" and not run.request.dry_run)
+            # a dry run never creates a database (a SQLite file); an apply may, as the migration tool would
+            check, db = connect_checked(target, create=not run.request.dry_run)
             self.details.health.append(check)
             if db is None:
                 raise FaberError("DATABASE_UNREACHABLE", check.message,
@@ -197,7 +197,7 @@ class MigrateOperation(GuardedOperation):
 
     def plan(self, run: Run) -> Plan:
         from faber_db.engines import database_identity
-        from faber_db.safety import analyze_migrations, count_rows, evaluate, is_destructive, lint_locks_many
+        from faber_db.safety import analyze_migrations, count_rows, evaluate, is_destructive, lock_findings
 
         target, state, db = run.require_target(), self.state, run.session
         assert state is not None and db is not None
@@ -207,8 +207,7 @@ class MigrateOperation(GuardedOperation):
         # the applied history tells the analysis what the tables look like now (old types, columns)
         history = [(m.name, m.up_text()) for m in state.local if m.name in applied]
         findings: list[Finding] = analyze_migrations([(m.name, m.sql) for m in pending], provider, history=history)
-        if provider == "postgresql" and pending:
-            findings += lint_locks_many([(m.name, m.sql) for m in pending])
+        findings += lock_findings([(m.name, m.sql) for m in pending], provider)
         if findings:
             count_rows(findings, db)
         rules = target.loaded.config.safety.destructive
@@ -261,6 +260,8 @@ class MigrateOperation(GuardedOperation):
     # --- apply and verify ------------------------------------------------------------------------
 
     def apply(self, run: Run) -> None:
+        from faber_db.engines import engine
+
         target, plan = run.require_target(), self.details.plan
         assert plan is not None
         self.details.backup = run.backup_ref
@@ -272,18 +273,18 @@ class MigrateOperation(GuardedOperation):
             if name:
                 progress(f"applying {name}")
 
-        # PostgreSQL only: on SQLite every read takes a shared lock on the file, and the tool's write
-        # meeting it fails the migration with SQLITE_BUSY instead of waiting.
-        watcher = _ProgressWatcher(target, names) if target.provider == "postgresql" else contextlib.nullcontext()
+        database = engine(target.provider)
+        # not where a poll's read would fail the tool's write (SQLite's file lock) instead of waiting
+        watcher = contextlib.nullcontext() if database.reads_disturb_writers else _ProgressWatcher(target, names)
         with run.steps.run("deploy_migrations") as step, watcher:
             started = time.monotonic()
             try:
                 outcome = handler.deploy(database_url=target.url, timeout=self.options.timeout, on_line=on_line)
             except BaseException:  # Ctrl-C or SIGTERM: the tool was stopped; its server sessions go too
-                if target.provider == "postgresql":
+                if database.sessions_outlive_clients:
                     _end_orphaned_sessions(target, time.monotonic() - started, run.warnings)
                 raise
-            if outcome.timed_out and target.provider == "postgresql":
+            if outcome.timed_out and database.sessions_outlive_clients:
                 _end_orphaned_sessions(target, time.monotonic() - started, run.warnings)
             if outcome.ok:
                 step.message = f"{handler.display_name} applied the {len(names)} pending migration(s)"
@@ -492,8 +493,8 @@ def _read_state(target: Target) -> MigrationState:
 
 
 class _ProgressWatcher:
-    """Per-migration progress on stderr while the tool deploys, read from the history table (Prisma
-    prints the list only at the end). Best effort: a busy or unreachable database just means no
+    """Per-migration progress on stderr while the tool deploys, read from the history table (a tool
+    may print the list only at the end). Best effort: a busy or unreachable database just means no
     progress line this time round; the last poll after the deploy reports the rest."""
 
     def __init__(self, target: Target, pending: list[str]) -> None:

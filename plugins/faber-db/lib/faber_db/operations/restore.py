@@ -102,11 +102,12 @@ class RestoreOperation(GuardedOperation):
 
     def read(self, run: Run) -> None:
         from faber_db.backups import check_integrity, load_manifest, schemas_of, take_snapshot
+        from faber_db.engines import can_restore
 
         target = run.require_target()
         with run.steps.run("check_backup") as step:
             manifest = load_manifest(backup_dir(target), target.name, self.options.backup_id)
-            if manifest.provider != target.provider:
+            if not can_restore(manifest.provider, target.provider):
                 raise FaberError("INVALID_ARGUMENT", f"Backup {manifest.id} is a {manifest.provider} backup; "
                                  f"{target.name} is {target.provider}",
                                  f"Pick a backup of {target.name} from `faber-db backups {target.name}`.")

@@ -4,21 +4,22 @@ columns, types and indexes)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Callable, Sequence
 
 from faber_db.errors import FaberError
 from faber_db.results import Finding
 from faber_db.safety.model import Analyzer
 from faber_db.safety.statements import plainly_additive
 
+# provider -> the parser its analyzer uses (the SQLite one reads every other dialect sqlglot knows)
+_PARSERS = {"postgresql": "pglast", "sqlite": "sqlglot.dialects.sqlite"}
+
 
 def preload(provider: str) -> None:
-    """Import the parser for `provider` now (generate-migration does it while Prisma's reverse diff
-    runs, so the import does not follow it)."""
-    if provider == "postgresql":
-        import pglast  # noqa: F401
-    else:
-        import sqlglot.dialects.sqlite  # noqa: F401
+    """Import the parser for `provider` now (generate-migration does it while the migration tool's
+    reverse diff runs, so the import does not follow it)."""
+    importlib.import_module(_PARSERS.get(provider, _PARSERS["sqlite"]))
 
 
 History = Sequence["str | tuple[str, str]"]
@@ -55,6 +56,16 @@ def analyze_migrations(
     return findings
 
 
+def lock_findings(migrations: Sequence[tuple[str, str]], provider: str) -> list[Finding]:
+    """What the pending migrations `(name, sql)` would lock, where the database's locks keep others out
+    while a migration runs (PostgreSQL's lock lint); none on SQLite, whose one lock is the whole file."""
+    from faber_db.safety.locks import lint_locks_many
+
+    linters: dict[str, Callable[[Sequence[tuple[str, str]]], list[Finding]]] = {"postgresql": lint_locks_many}
+    lint = linters.get(provider)
+    return lint(migrations) if lint is not None and migrations else []
+
+
 def _replayed(provider: str, history: History) -> Analyzer:
     analyzer = _analyzer(provider)
     for earlier in history:
@@ -69,11 +80,12 @@ def _analyzer(provider: str) -> Analyzer:
     from faber_db.safety.postgres import PostgresAnalyzer
     from faber_db.safety.sqlite import SqliteAnalyzer
 
-    provider = provider.lower()
-    if provider in ("postgresql", "postgres"):
-        return PostgresAnalyzer()
-    if provider in ("sqlite", "mysql"):
-        return SqliteAnalyzer(provider)
+    analyzers: dict[str, Callable[[], Analyzer]] = {
+        "postgresql": PostgresAnalyzer, "postgres": PostgresAnalyzer,
+        "sqlite": lambda: SqliteAnalyzer("sqlite"), "mysql": lambda: SqliteAnalyzer("mysql")}
+    make = analyzers.get(provider.lower())
+    if make is not None:
+        return make()
     raise FaberError(
         "PROVIDER_UNSUPPORTED",
         f"Provider {provider!r} is not supported by the safety analysis",

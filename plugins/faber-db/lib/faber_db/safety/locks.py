@@ -45,7 +45,7 @@ _SQUAWK_IGNORED = frozenset(
         "ban-drop-default",
         "ban-drop-not-null",
         "ban-drop-type",
-        "transaction-nesting",  # Prisma's own enum migrations wrap themselves in BEGIN/COMMIT
+        "transaction-nesting",  # a tool's generated enum migrations wrap themselves in BEGIN/COMMIT
         "require-enum-value-ordering",
         "require-table-schema",
     }
@@ -154,7 +154,7 @@ def _run_squawk(binary: str, sql: str, pg_version: str | None) -> list[dict[str,
 
 def _run_squawk_files(binary: str, paths: list[Path], pg_version: str | None, *, cwd: str
                       ) -> list[dict[str, Any]] | None:
-    # Prisma sends a migration file as one multi-statement query: one implicit transaction.
+    # migration tools send a migration file as one multi-statement query: one implicit transaction.
     argv = [binary, "--reporter", "json", "--assume-in-transaction"]
     if pg_version:
         argv.append(f"--pg-version={pg_version}")

@@ -1,14 +1,14 @@
 """What the analysis knows while it reads a migration history: the tables and their columns,
-the unique indexes, which migration created each object, Prisma's warning comments; how the rows
+the unique indexes, which migration created each object, the migration tool's warning comments; how the rows
 a finding touches are counted; and the analyzer base class the PostgreSQL and SQLite analyzers share.
 
 Severity is a property of the statement, the same on every database: a DROP TABLE is high on a
 fresh database too (its live row count says it loses nothing there). The one exception is an
 object the same migration creates: nothing can be in it from before, so a change to it is low.
 
-Prisma's warning comments (`/* Warnings: ... */`) refine what the SQL alone cannot say (the old
-type of a column, the columns a SQLite table redefinition drops) but nothing depends on them:
-without them the analysis stays on the cautious side.
+The warning comments a migration tool writes above a generated migration (`/* Warnings: ... */`)
+refine what the SQL alone cannot say (the old type of a column, the columns a SQLite table
+redefinition drops) but nothing depends on them: without them the analysis stays on the cautious side.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ _WARN_UNIQUE = re.compile(r"unique constraint covering the columns `[^`]*` on th
 
 
 @dataclass
-class PrismaWarnings:
+class ToolWarnings:
+    """What a generated migration's `/* Warnings: ... */` comment says it loses."""
+
     dropped_columns: dict[str, set[str]] = field(default_factory=dict)
     dropped_tables: set[str] = field(default_factory=set)
     casts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
@@ -44,7 +46,7 @@ class PrismaWarnings:
     present: bool = False
 
     @classmethod
-    def read(cls, comments: Iterable[str]) -> PrismaWarnings:
+    def read(cls, comments: Iterable[str]) -> ToolWarnings:
         warnings = cls()
         for text in comments:
             if "Warnings:" not in text:
@@ -150,7 +152,7 @@ class Analyzer:
         self.findings: list[Finding] = []
         self.migration: str | None = None
         self.recording = True
-        self.warnings = PrismaWarnings()
+        self.warnings = ToolWarnings()
         # per migration analyzed:
         self.redefined: set[str] = set()  # SQLite tables redefined (copied into a new table)
         self.added_columns: set[tuple[str, str]] = set()  # (table, column)
@@ -234,7 +236,7 @@ class Analyzer:
     def may_be_redefined(self, finding: Finding | None, key: ObjectKey, renamed_to: ObjectKey | None = None,
                          ) -> None:
         """`finding` (a drop or a rename of `key`) is a redefinition if this migration creates `key`
-        again later (DROP VIEW v; CREATE VIEW v ...; Prisma's enum swap renames the type away and
+        again later (DROP VIEW v; CREATE VIEW v ...; a generated enum swap renames the type away and
         gives its name to a new one)."""
         if finding is not None and SEVERITY_ORDER[finding.severity] > SEVERITY_ORDER["low"]:
             self.redefinable.append((finding, key, renamed_to))

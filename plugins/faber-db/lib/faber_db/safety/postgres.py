@@ -13,7 +13,7 @@ from typing import Any
 
 from faber_db.safety.column_types import type_change
 from faber_db.safety.kinds import UNPARSED, Severity, data_loss_message
-from faber_db.safety.model import Column, ObjectKey, PrismaWarnings, RowCount
+from faber_db.safety.model import Column, ObjectKey, RowCount, ToolWarnings
 from faber_db.safety.postgres_dml import PostgresDml
 from faber_db.safety.postgres_nodes import last_name, relname, walk_nodes
 from faber_db.safety.statements import Stmt, postgres_comments, split_postgres
@@ -32,7 +32,7 @@ class PostgresAnalyzer(PostgresDml):
         self.calling: list[str] = []
 
     def _run(self, sql: str) -> None:
-        self.warnings = PrismaWarnings.read(postgres_comments(sql))
+        self.warnings = ToolWarnings.read(postgres_comments(sql))
         for stmt in split_postgres(sql):
             self.statement(stmt)
 

@@ -1,5 +1,5 @@
-"""The SQLite analyzer: migration SQL read by sqlglot (dialect `sqlite`), including Prisma's
-"redefine table" pattern (CREATE new_T; INSERT INTO new_T SELECT ... FROM T; DROP T; RENAME
+"""The SQLite analyzer: migration SQL read by sqlglot (dialect `sqlite`), including the
+"redefine table" pattern migration tools generate (CREATE new_T; INSERT INTO new_T SELECT ... FROM T; DROP T; RENAME
 new_T TO T), reported as what the copy loses (columns, values, rows its SELECT leaves out)
 rather than as a drop and a rename. Types are SQLite's own: declared type names as written, and
 type affinity for what a change does to the values.
@@ -17,7 +17,7 @@ from typing import Any
 
 from faber_db.safety.column_types import sqlite_type_change, type_change
 from faber_db.safety.kinds import TABLE_REBUILD, Severity, data_loss_message
-from faber_db.safety.model import Analyzer, Column, PrismaWarnings, RowCount, Table
+from faber_db.safety.model import Analyzer, Column, RowCount, Table, ToolWarnings
 from faber_db.safety.rows import sqlite_count
 from faber_db.safety.statements import Stmt, split_sqlite, sqlite_comments
 
@@ -30,7 +30,7 @@ class SqliteAnalyzer(Analyzer):
         self.dialect = dialect
 
     def _run(self, sql: str) -> None:
-        self.warnings = PrismaWarnings.read(sqlite_comments(sql, self.dialect))
+        self.warnings = ToolWarnings.read(sqlite_comments(sql, self.dialect))
         statements = split_sqlite(sql, self.dialect)
         redefinitions = _find_redefinitions(statements)
         skip = {index for r in redefinitions.values() for index in r.indexes}
@@ -98,7 +98,7 @@ class SqliteAnalyzer(Analyzer):
                 if (table in self.redefined and self.warnings.present
                         and table not in self.warnings.unique_added):
                     self.add("add_unique", "low", stmt.line, stmt.text, table,
-                             f'Re-creates unique index "{name}" on redefined "{table}" (Prisma\'s '
+                             f'Re-creates unique index "{name}" on redefined "{table}" (the migration\'s '
                              "warnings list no new unique constraint)", column=_index_column(index))
                 else:
                     self.add("add_unique", "medium", stmt.line, stmt.text, table,
@@ -198,7 +198,7 @@ class SqliteAnalyzer(Analyzer):
                 self.unparsed(stmt, f"ALTER TABLE action {type(action).__name__}")
 
     def _redefinition(self, statements: list[Stmt], redef: _Redefinition) -> None:
-        """Prisma's SQLite "redefine table": report what the copy loses, not a drop and a rename."""
+        """A generated SQLite "redefine table": report what the copy loses, not a drop and a rename."""
         drop = statements[redef.drop]
         line, text, table = drop.line, drop.text, redef.table
         new_columns = _sqlite_columns(statements[redef.create], self.dialect)
@@ -244,7 +244,7 @@ class SqliteAnalyzer(Analyzer):
                          f'Table "{table}" is rebuilt (copied into a new table): every existing column is '
                          "copied with its type, and every row")
         else:
-            # Prisma's warning comment, when there is one, names what the redefinition loses.
+            # the migration's warning comment, when there is one, names what the redefinition loses
             for column in sorted(self.warnings.dropped_columns.get(table, set()) - sources):
                 add("drop_column", "high", f'Redefining "{table}" drops column "{column}" and its data '
                     "(not copied)", column)

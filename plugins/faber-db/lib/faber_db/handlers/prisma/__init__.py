@@ -9,9 +9,27 @@ and output. Everything Prisma-shaped (schema.prisma, prisma.config.ts, `<name>/m
 - history.py   the migration folders and the `_prisma_migrations` table (applied(), forget())
 - project.py   detect_project, schema.prisma and prisma.config.ts parsing
 - messages.py  P-codes -> faber-db error codes, hints
+- facts.py     what the approval hook, the engines and the error table know of Prisma (stdlib only)
+
+The package's names load on first use, so importing `facts` (the hook does) loads nothing else.
 """
 
-from faber_db.handlers.prisma.handler import PrismaHandler
-from faber_db.handlers.prisma.project import DetectedProject, detect_project
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from faber_db.handlers.prisma.handler import PrismaHandler
+    from faber_db.handlers.prisma.project import DetectedProject, detect_project
 
 __all__ = ["DetectedProject", "PrismaHandler", "detect_project"]
+
+_HOMES = {"PrismaHandler": "handler", "DetectedProject": "project", "detect_project": "project"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 
 from faber_db.files import read_project_file
 from faber_db.handlers.base import AppliedMigration, LocalMigration
+from faber_db.handlers.prisma.facts import FACTS
 
 if TYPE_CHECKING:
     from faber_db.engines import Database
 
-HISTORY_TABLE = "_prisma_migrations"
+HISTORY_TABLE = FACTS.history_table
 MIGRATION_FILE = "migration.sql"
 DOWN_FILE = "down.sql"
 LOCK_FILE = "migration_lock.toml"
