@@ -2,13 +2,13 @@
 produces? Schema drift: does the migration history produce what the schema declares (an index the
 schema has that no migration creates, one a migration created by hand that the schema lacks)?
 
-Design (chosen over Prisma's `migrate diff --from-migrations … --to-url`): replay the applied
-migrations' SQL into a throwaway database (SQLite: a temp file; PostgreSQL: a temp database on the
-same server, always dropped) through faber-db's own driver, then compare the two catalogs
-ourselves. It needs no shadow-database flags (which Prisma 7 and driver adapters treat differently),
-works the same for every Prisma version, costs no Node start (tens of ms instead of ~1 s), and names
-each differing table, column, index, constraint, view, function, trigger or policy instead of
-printing a SQL script.
+Database drift (chosen over a migration tool's own check, which wants a shadow database URL):
+replay the applied migrations' SQL into a throwaway database (SQLite: a temp file; PostgreSQL: a
+temp database on the same server, always dropped) through faber-db's own driver, then compare the
+two catalogs ourselves. It needs no shadow-database flags (which tool versions treat differently),
+costs no tool start (tens of ms instead of ~1 s), and names each differing table, column, index,
+constraint, view, function, trigger or policy instead of printing a SQL script. Schema drift is the
+diff `generate-migration` computes, said step by step.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """`faber-db status <env>`: what is applied, pending, failed, rolled back or edited after apply,
-read straight from the history table (not by parsing Prisma's text)."""
+read straight from the history table (not by parsing the migration tool's text)."""
 
 from __future__ import annotations
 
@@ -62,9 +62,10 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
     )
     fixes: list[str] = []
     if state.failed:
-        warnings.append(f"Failed migration(s) recorded: {', '.join(state.failed)} (Prisma will refuse to deploy)")
-        fixes.append(f"Restore the last backup or roll back: `faber-db rollback {target.name}`; "
-                     f"or after fixing by hand: `prisma migrate resolve --applied <name>`")
+        warnings.append(f"Failed migration(s) recorded: {', '.join(state.failed)} (no deploy runs past a failed one)")
+        fixes.append(f"Restore the backup taken before it: `faber-db backups {target.name}` lists them, "
+                     f"`faber-db restore {target.name} --from <id> --dry-run` previews one")
+        fixes += target.handler.fixes_without_restore(state.failed[0], target.name)
     if state.modified:
         warnings.append(f"Edited after being applied: {', '.join(state.modified)}")
         fixes.append("Revert the edits to the applied migration.sql files (git checkout); "
