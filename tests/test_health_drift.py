@@ -22,7 +22,7 @@ def test_a_hand_made_column_is_drift_until_dropped(lifecycle: Lifecycle) -> None
     assert drifted["status"] == "failure" and error_code(drifted) == "DRIFT_DETECTED"
     assert [(d["object"], d["table"], d["name"]) for d in drifted["details"]["drift"]] == [
         ("column", "User", "nickname")]
-    assert "User.nickname" in " ".join(drifted["warnings"])
+    assert "User.nickname" in drifted["message"]
     health = lifecycle.faber("health-check", "dev")
     assert health["details"]["level"] == "degraded"
     schema = next(c for c in health["details"]["checks"] if c["name"] == "schema")

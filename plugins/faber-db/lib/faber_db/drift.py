@@ -1,24 +1,27 @@
-"""Drift: does the live database match what its applied migration history produces?
+"""Drift, two kinds. Database drift: does the live database match what its applied migration history
+produces? Schema drift: does the migration history produce what the schema declares (an index the
+schema has that no migration creates, one a migration created by hand that the schema lacks)?
 
-Design (chosen over Prisma's `migrate diff --from-migrations … --to-url`): replay the applied
-migrations' SQL into a throwaway database (SQLite: a temp file; PostgreSQL: a temp database on the
-same server, always dropped) through faber-db's own driver, then compare the two catalogs
-ourselves. It needs no shadow-database flags (which Prisma 7 and driver adapters treat differently),
-works the same for every Prisma version, costs no Node start (tens of ms instead of ~1 s), and names
-each differing table, column, index, constraint, view, function, trigger or policy instead of
-printing a SQL script.
+Database drift (chosen over a migration tool's own check, which wants a shadow database URL):
+replay the applied migrations' SQL into a throwaway database (SQLite: a temp file; PostgreSQL: a
+temp database on the same server, always dropped) through faber-db's own driver, then compare the
+two catalogs ourselves. It needs no shadow-database flags (which tool versions treat differently),
+costs no tool start (tens of ms instead of ~1 s), and names each differing table, column, index,
+constraint, view, function, trigger or policy instead of printing a SQL script. Schema drift is the
+diff `generate-migration` computes, said step by step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from faber_db.errors import FaberError
 
 if TYPE_CHECKING:
     from faber_db.engines import Catalog, Database
-    from faber_db.handlers.base import LocalMigration
+    from faber_db.handlers.base import LocalMigration, SchemaDiff
     from faber_db.runtime import Target
 
 @dataclass
@@ -86,6 +89,46 @@ def detect(target: Target, live: Database, applied: list[str]) -> list[Differenc
     return compare(expected, read_catalog(live, target.handler.history_table))
 
 
-def as_dicts(differences: list[Difference]) -> list[dict[str, Any]]:
-    return [{"object": d.object, "table": d.table, "name": d.name, "change": d.change,
-             "expected": d.expected, "actual": d.actual} for d in differences]
+SCHEMA_ONLY = "declared in the schema, created by no migration"
+HISTORY_ONLY = "created by the migrations, not in the schema"
+CHANGED = "differs between the schema and the migrations"
+
+
+@dataclass
+class SchemaChange:
+    """One step of the diff from the whole migration history to the schema: what the next generated
+    migration would do, so what the history and the schema disagree on."""
+
+    change: str  # SCHEMA_ONLY / HISTORY_ONLY / CHANGED
+    step: str  # the tool's name for the step ("CreateIndex")
+    object: str
+    statement: str
+
+    def describe(self) -> str:
+        return f"{self.object or self.step}: {self.change}"
+
+
+def schema_changes(diff: SchemaDiff, summarize: Callable[[str], list[dict[str, str]]]) -> list[SchemaChange]:
+    """The steps of a history → schema diff, each said as which side has what. A step that creates or
+    adds is something only the schema has; one that drops, something only the history made."""
+    if not diff.changed:
+        return []
+    changes = []
+    for step in summarize(diff.up_sql):
+        verb = step["kind"]
+        change = (SCHEMA_ONLY if verb.startswith(("Create", "Add")) else
+                  HISTORY_ONLY if verb.startswith("Drop") else CHANGED)
+        changes.append(SchemaChange(change, verb, step["object"], step["statement"]))
+    if not changes:  # a diff whose steps the tool does not head: one change, the script's first line
+        first = next((line.strip() for line in diff.up_sql.splitlines() if line.strip()), "")
+        changes.append(SchemaChange(CHANGED, "", "", first[:200]))
+    return changes
+
+
+def describe_schema_changes(changes: list[SchemaChange], shown: int = 3) -> str:
+    more = f" (+{len(changes) - shown} more)" if len(changes) > shown else ""
+    return "; ".join(c.describe() for c in changes[:shown]) + more
+
+
+def as_dicts(items: Sequence[Difference | SchemaChange]) -> list[dict[str, Any]]:
+    return [asdict(item) for item in items]

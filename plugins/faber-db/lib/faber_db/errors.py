@@ -86,6 +86,9 @@ _FABER_CODES: dict[str, ErrorSpec] = {
     ),
     "MODIFIED_MIGRATION": ErrorSpec(EXIT_FAILED, "An applied migration's file was edited after it was applied."),
     "DRIFT_DETECTED": ErrorSpec(EXIT_FAILED, "The database schema differs from the migration history."),
+    "SCHEMA_DRIFT": ErrorSpec(
+        EXIT_FAILED, "The schema and the migration history differ: the next generated migration is not empty."
+    ),
     "BACKUP_FAILED": ErrorSpec(EXIT_FAILED, "The backup could not be taken or did not verify."),
     "BACKUP_CORRUPT": ErrorSpec(EXIT_FAILED, "The backup file no longer matches its manifest checksum."),
     "RESTORE_FAILED": ErrorSpec(EXIT_FAILED, "Restoring from a backup failed."),

@@ -13,6 +13,9 @@ from faber_db.errors import FaberError
 from faber_db.planning import MigrationState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from faber_db.drift import SchemaChange
     from faber_db.engines import Database
     from faber_db.runtime import Target
 
@@ -75,17 +78,32 @@ def _ms(start: float) -> int:
 ALL_CHECKS = ("connectivity", "migrations", "schema", "performance")
 
 
-def check_schema(target: Target, db: Database, state: MigrationState) -> Check:
+def check_schema(target: Target, db: Database, state: MigrationState,
+                 schema_drift: Callable[[], list[SchemaChange] | None]) -> Check:
+    """Both drifts: the database against a replay of its applied history, and the history against the
+    schema (`schema_drift` computes that: None when the tool has no schema). Either is a warning."""
     from faber_db import drift
 
     start = time.monotonic()
     differences = drift.detect(target, db, state.applied)
-    data = {"drift": drift.as_dicts(differences)}
+    try:
+        changes = schema_drift()
+    except FaberError as error:  # the history or the schema is broken: say so, the check goes on
+        return Check("schema", "warn", f"the migration history could not be compared with the schema: "
+                     f"{error.message}", _ms(start), {"drift": drift.as_dicts(differences), "code": error.code})
+    data = {"drift": drift.as_dicts(differences),
+            "schema_drift": drift.as_dicts(changes) if changes is not None else None}
+    problems = []
     if differences:
         shown = "; ".join(d.describe() for d in differences[:5])
         more = f" (+{len(differences) - 5} more)" if len(differences) > 5 else ""
-        return Check("schema", "warn", f"drift: {shown}{more}", _ms(start), data)
-    return Check("schema", "pass", "schema matches the applied migrations (no drift)", _ms(start), data)
+        problems.append(f"drift: {shown}{more}")
+    if changes:
+        problems.append(f"the schema and the migrations differ: {drift.describe_schema_changes(changes)}")
+    if problems:
+        return Check("schema", "warn", "; ".join(problems), _ms(start), data)
+    compared = " and the schema matches the migrations" if changes is not None else ""
+    return Check("schema", "pass", f"schema matches the applied migrations (no drift){compared}", _ms(start), data)
 
 
 def check_performance(db: Database) -> Check:

@@ -62,7 +62,11 @@ class StatusDetails:
     modified: list[str] = field(default_factory=list)
     missing_locally: list[str] = field(default_factory=list)
     local_count: int = 0
+    # --drift: how the database differs from its applied history (None: not checked)
     drift: list[dict[str, Any]] | None = None
+    # --drift: what the schema and the migration history disagree on, each step of the diff between
+    # them (None: not checked, or the tool has no schema)
+    schema_drift: list[dict[str, Any]] | None = None
 
 
 # pydantic reads this on stdlib dataclasses: the JSON schema's field descriptions come from attribute

@@ -26,6 +26,7 @@ from faber_db.results import Finding, Result
 from faber_db.runtime import Context
 
 if TYPE_CHECKING:
+    from faber_db.config import LoadedConfig
     from faber_db.engines import Database
 
 HELP = "Generate a migration (and its down.sql) from schema.prisma changes"
@@ -100,9 +101,7 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
     handler = get_handler(loaded)
     if not handler.diffs_schema():
         return _empty_migration(loaded.project_root, handler, slug=slug, preview=preview)
-    if not handler.schema_path.exists():
-        raise FaberError("SCHEMA_NOT_FOUND", f"No Prisma schema at {loaded.config.prisma.schema}",
-                         "Fix prisma.schema in the config or run `faber-db init --force`.")
+    _require_schema(loaded, handler)
     provider = loaded.config.database.provider
     with progress_step("comparing the migration history with schema.prisma (prisma migrate diff)"):
         diff = _diff(ctx, handler, provider, env_name)
@@ -151,6 +150,12 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
     )
 
 
+def _require_schema(loaded: LoadedConfig, handler: MigrationHandler) -> None:
+    if not handler.schema_path.exists():
+        raise FaberError("SCHEMA_NOT_FOUND", f"No Prisma schema at {loaded.config.prisma.schema}",
+                         "Fix prisma.schema in the config or run `faber-db init --force`.")
+
+
 def _empty_migration(root: Path, handler: MigrationHandler, *, slug: str, preview: bool) -> Result:
     """A tool without a schema to diff: an empty, timestamped migration for the person to fill."""
     name = migration_name(slug, [m.name for m in handler.local_migrations()])
@@ -192,6 +197,20 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
         return diff_schema(ctx.target(env_name).url, from_database=False)  # the adapter's shadows live there
     with scratch_history(ctx, handler, provider, env_name) as scratch_url:
         return diff_schema(scratch_url, from_database=True)
+
+
+def history_schema_diff(ctx: Context, env_name: str) -> SchemaDiff | None:
+    """The diff from the whole migration folder to the schema, computed as generate-migration computes
+    it (scratch databases on `env_name`'s server, never its own database): the schema drift a status
+    or health check reports. None when the tool has no schema to compare with."""
+    loaded = ctx.load()
+    from faber_db.handlers import get_handler
+
+    handler = get_handler(loaded)
+    if not handler.diffs_schema():
+        return None
+    _require_schema(loaded, handler)
+    return _diff(ctx, handler, loaded.config.database.provider, env_name)
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from faber_db.errors import FaberError
 from faber_db.health import (
@@ -23,6 +24,10 @@ from faber_db.health import (
 from faber_db.planning import compute_state
 from faber_db.results import ErrorInfo, Result
 from faber_db.runtime import Context
+
+if TYPE_CHECKING:
+    from faber_db.drift import SchemaChange
+    from faber_db.runtime import Target
 
 HELP = "Check an environment's database: connectivity, migrations, drift, performance"
 
@@ -69,7 +74,7 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
                     history.data["rolled_back"] = state.rolled_back
                 checks.append(history)
             if "schema" in wanted:
-                checks.append(check_schema(target, db, state))
+                checks.append(check_schema(target, db, state, lambda: _schema_drift(ctx, target)))
             if "performance" in wanted:
                 checks.append(check_performance(db))
     level = level_of(checks)
@@ -84,3 +89,11 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
                       details=details, errors=[ErrorInfo(code, reasons[0], hint)], suggested_fixes=[hint])
     return Result(status="warning" if level == "degraded" else "success", operation="health-check",
                   environment=target.name, message=message, details=details, warnings=reasons)
+
+
+def _schema_drift(ctx: Context, target: Target) -> list[SchemaChange] | None:
+    from faber_db.commands.generate import history_schema_diff
+    from faber_db.drift import schema_changes
+
+    diff = history_schema_diff(ctx, target.name)
+    return schema_changes(diff, target.handler.summarize) if diff is not None else None
