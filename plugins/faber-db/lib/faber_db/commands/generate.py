@@ -13,7 +13,8 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -179,19 +180,35 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
 
     handler.check_datasource()
 
-    def diff_schema(database_url: str | None, from_database: bool) -> SchemaDiff:
+    from faber_db.engines import engine
+
+    def diff_schema(database_url: str | None, from_database: bool,
+                    history: Callable[[], AbstractContextManager[Database]]) -> SchemaDiff:
         # A change that is not plainly additive needs the SQL parser: its import (~0.1 s) overlaps
         # the reverse diff (additive changes never import it, so it must not compete with Prisma).
         return handler.diff_schema(database_url=database_url, from_database=from_database,
-                                   while_reverse_runs=lambda: preload(provider))
+                                   while_reverse_runs=lambda: preload(provider), history=history)
 
     if not handler.diffs_from_database():
+        # The tool replays the history itself; the catalog a down script of a drop is written from
+        # comes from a replay of our own, made only when the change needs it (the database's client: cheap).
+        server_url = ctx.target(env_name).url
+
+        @contextlib.contextmanager
+        def replayed() -> Iterator[Database]:
+            from faber_db.drift import replay as replay_history
+
+            with engine(provider).scratch_database(server_url, handler.schema_dir) as db:
+                replay_history(db, handler.local_migrations())
+                yield db
+
         if provider == "sqlite":
             with tempfile.TemporaryDirectory(prefix="faber-scratch-") as tmp:
-                return diff_schema(f"file:{Path(tmp) / 'scratch.db'}", from_database=False)
-        return diff_schema(ctx.target(env_name).url, from_database=False)  # the adapter's shadows live there
+                return diff_schema(f"file:{Path(tmp) / 'scratch.db'}", False, replayed)
+        return diff_schema(server_url, False, replayed)  # the adapter's shadows live there
     with scratch_history(ctx, handler, provider, env_name) as scratch_url:
-        return diff_schema(scratch_url, from_database=True)
+        return diff_schema(scratch_url, True,
+                           lambda: engine(provider).open(scratch_url, schema_dir=handler.schema_dir))
 
 
 @contextlib.contextmanager
