@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -172,65 +171,49 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
     """The migration and its down script, computed against throwaway databases: the environment's own
     is never touched.
 
-    Where Prisma can diff a database (Prisma 7, Prisma 6 with its native engine), the whole history is
-    replayed once, with the database's own client, into a scratch database, and both diffs read that:
-    Prisma replays nothing, and no shadow database is made. Prisma 6 with a driver adapter accepts
-    only its own replay (--from-migrations into the adapter's shadow database)."""
+    Where the tool can diff a database, the whole history is replayed once, with the database's own
+    client, into a scratch database, and both diffs read that: the tool replays nothing, and no shadow
+    database is made. Otherwise the tool replays the history itself (into shadow databases of its own
+    beside the environment's); the catalog a down script of a drop is written from then comes from a
+    replay of our own, made only when the change needs one."""
+    from faber_db.engines.scratch import tool_workspace_url
     from faber_db.safety import preload
 
     handler.check_datasource()
 
-    from faber_db.engines import engine
-
     def diff_schema(database_url: str | None, from_database: bool,
                     history: Callable[[], AbstractContextManager[Database]]) -> SchemaDiff:
         # A change that is not plainly additive needs the SQL parser: its import (~0.1 s) overlaps
-        # the reverse diff (additive changes never import it, so it must not compete with Prisma).
+        # the reverse diff (additive changes never import it, so it must not compete with the tool).
         return handler.diff_schema(database_url=database_url, from_database=from_database,
                                    while_reverse_runs=lambda: preload(provider), history=history)
 
     if not handler.diffs_from_database():
-        # The tool replays the history itself; the catalog a down script of a drop is written from
-        # comes from a replay of our own, made only when the change needs it (the database's client: cheap).
         server_url = ctx.target(env_name).url
 
         @contextlib.contextmanager
         def replayed() -> Iterator[Database]:
-            from faber_db.drift import replay as replay_history
+            from faber_db.engines.scratch import scratch_history_database
 
-            with engine(provider).scratch_database(server_url, handler.schema_dir) as db:
-                replay_history(db, handler.local_migrations())
+            with scratch_history_database(provider, server_url) as (_url, db):
+                replay(db, handler.local_migrations())
                 yield db
 
-        if provider == "sqlite":
-            with tempfile.TemporaryDirectory(prefix="faber-scratch-") as tmp:
-                return diff_schema(f"file:{Path(tmp) / 'scratch.db'}", False, replayed)
-        return diff_schema(server_url, False, replayed)  # the adapter's shadows live there
-    with scratch_history(ctx, handler, provider, env_name) as scratch_url:
-        return diff_schema(scratch_url, True,
-                           lambda: engine(provider).open(scratch_url, schema_dir=handler.schema_dir))
+        with tool_workspace_url(provider, server_url) as workspace:
+            return diff_schema(workspace, False, replayed)
+    with scratch_history(ctx, handler, provider, env_name) as (scratch_url, db):
+        return diff_schema(scratch_url, True, lambda: contextlib.nullcontext(db))
 
 
 @contextlib.contextmanager
-def scratch_history(ctx: Context, handler: MigrationHandler, provider: str, env_name: str) -> Iterator[str]:
-    """The URL of a database holding the replayed migration history, gone afterwards (also on errors
-    and Ctrl-C). SQLite: a temporary file. PostgreSQL, on the environment's server: the environment's
-    shadow database when one is configured (emptied first, as Prisma empties a shadow database),
-    else a temporary database faber-db creates and always drops."""
-    migrations = handler.local_migrations()
-    if provider == "sqlite":
-        from faber_db.engines import SqliteDatabase
-
-        with tempfile.TemporaryDirectory(prefix="faber-scratch-") as tmp:
-            path = Path(tmp) / "scratch.db"
-            with SqliteDatabase(path, create=True) as db:
-                # a throwaway file: no fsync per statement (a 50-migration replay spent ~1 s in them)
-                db.execute("PRAGMA journal_mode = MEMORY")
-                db.execute("PRAGMA synchronous = OFF")
-                replay(db, migrations)
-            yield f"file:{path}"
-        return
-    from faber_db.engines import create_temp_database, database_identity, drop_database_quietly
+def scratch_history(ctx: Context, handler: MigrationHandler, provider: str, env_name: str
+                    ) -> Iterator[tuple[str, Database]]:
+    """The URL of a database holding the replayed migration history, and a connection to it, gone
+    afterwards (also on errors and Ctrl-C): the environment's shadow database when one is configured
+    (emptied first, as a shadow database is), else a scratch database faber-db creates and always drops
+    (engines.scratch)."""
+    from faber_db.engines import database_identity
+    from faber_db.engines.scratch import scratch_history_database
     from faber_db.redact import register_url
 
     target = ctx.target(env_name)
@@ -241,64 +224,26 @@ def scratch_history(ctx: Context, handler: MigrationHandler, provider: str, env_
                 provider, target.url, handler.schema_dir):
             raise FaberError("INVALID_ARGUMENT", f"${target.env.shadow_url_env} names {target.name}'s own database",
                              "A shadow database is emptied before each use: point it at a database of its own.")
-        with _connect(shadow) as db:
-            _empty_postgres(db)
-            replay(db, migrations)
-        yield shadow
-        return
-    name, url = create_temp_database(target.url, prefix="faber_scratch")
-    try:
+    with scratch_history_database(provider, target.url, shadow_url=shadow or None) as (url, db):
         register_url(url, "FABER_SCRATCH_DATABASE_URL")
-        with _connect(url) as db:
-            replay(db, migrations)
-        yield url
-    finally:
-        drop_database_quietly(target.url, name)
-
-
-@contextlib.contextmanager
-def _connect(url: str) -> Iterator[Database]:
-    from faber_db.engines import PostgresDatabase, parse_postgres_url
-
-    target = parse_postgres_url(url)
-    with PostgresDatabase(target) as db:
-        db.execute("SET synchronous_commit TO off")  # a throwaway database: no WAL flush per migration
-        if target.schema != "public":  # as Prisma does for a shadow database: the URL's schema exists
-            db.execute(f'CREATE SCHEMA IF NOT EXISTS "{target.schema.replace(chr(34), chr(34) * 2)}"')
-        yield db
-
-
-def _empty_postgres(db: Database) -> None:
-    """Drop every schema of a shadow database and recreate `public`, as Prisma resets a shadow database."""
-    for (schema,) in db.query(
-            "SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') "
-            "AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'"):
-        db.execute(f'DROP SCHEMA "{str(schema).replace(chr(34), chr(34) * 2)}" CASCADE')
-    db.execute('CREATE SCHEMA IF NOT EXISTS "public"')
+        replay(db, handler.local_migrations())
+        yield url, db
 
 
 def replay(db: Database, migrations: list[LocalMigration]) -> None:
-    """Apply each migration's SQL as Prisma does: SQLite as one script, PostgreSQL as one simple-query
-    batch. A migration that fails is the history's problem, as Prisma's P3006 says it."""
-    import sqlite3
-
-    from faber_db.engines import SqliteDatabase
-
+    """Apply each migration's SQL as the tool does (Database.run_script). A migration that fails is the
+    history's problem, as the tool would say it."""
     for migration in migrations:
         script = migration.up_text()
         if not _COMMENT_OR_SPACE.sub("", script):
             continue  # an empty migration: nothing to run (an empty query is an error to some drivers)
         try:
-            if isinstance(db, SqliteDatabase):
-                db.connection.executescript(script)
-            else:
-                db.execute(script)
-        except (FaberError, sqlite3.Error) as exc:
-            message = exc.message if isinstance(exc, FaberError) else str(exc)
+            db.run_script(script)
+        except FaberError as exc:
             raise FaberError(
                 "MIGRATION_FAILED",
                 f"The migration history does not apply cleanly: {migration.name} failed in a scratch database "
-                f"({message})",
+                f"({exc.message})",
                 f"Fix or remove {migration.name} (its SQL fails on an empty database), then generate again; "
                 "nothing was written.",
                 details={"migration": migration.name},

@@ -140,25 +140,28 @@ def _rehearse_sqlite(source: sqlite3.Connection, up_sql: str, derive: Derive) ->
 _COLUMNS_SQL = """
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        pg_get_expr(d.adbin, d.adrelid),
-       (SELECT s.relname FROM pg_depend p JOIN pg_class s ON s.oid = p.objid
-         WHERE p.refobjid = c.oid AND p.refobjsubid = a.attnum AND p.classid = 'pg_class'::regclass
-           AND p.deptype = 'a' AND s.relkind = 'S' LIMIT 1),
+       s.relname,
        a.attidentity <> '' OR a.attgenerated <> '' OR a.attcollation <> t.typcollation
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN (pg_depend p JOIN pg_class s ON s.oid = p.objid AND s.relkind = 'S')
+  ON p.refclassid = 'pg_class'::regclass AND p.refobjid = c.oid AND p.refobjsubid = a.attnum
+ AND p.classid = 'pg_class'::regclass AND p.deptype = 'a'
 WHERE n.nspname = ? AND c.relkind IN ('r', 'p')
 ORDER BY c.relname, a.attnum
 """
 
 _INDEXES_SQL = """
 SELECT i.relname, c.relname, pg_get_indexdef(i.oid),
-       (SELECT k.conname FROM pg_constraint k WHERE k.conindid = i.oid AND k.conrelid = c.oid LIMIT 1),
+       k.conname,
        ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = ANY(x.indkey))::text[],
        x.indexprs IS NOT NULL OR x.indpred IS NOT NULL
 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ?
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_constraint k ON k.conindid = i.oid AND k.conrelid = c.oid AND k.contype IN ('p', 'u', 'x')
+WHERE n.nspname = ?
 """
 
 _CONSTRAINTS_SQL = """
