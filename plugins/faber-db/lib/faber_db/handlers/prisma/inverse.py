@@ -89,7 +89,7 @@ def _inverse(statement: str, provider: str, created_tables: set[str],
     if match := _ADD_FOREIGN_KEY.match(statement):
         return f"-- DropForeignKey\nALTER TABLE {match['table']} DROP CONSTRAINT {match['constraint']};"
     if match := _ADD_COLUMNS.match(statement):
-        columns = _altered_columns(statement, drop=False)
+        columns = _added_columns(statement)
         if not columns:
             return None
         drops.extend((_bare(match["table"]), c) for c in columns)
@@ -186,7 +186,7 @@ def _unquote_sqlite(token: str) -> str:
 _DROP_TABLE = re.compile(rf"DROP TABLE (?P<table>{_QUALIFIED})", re.S)
 _DROP_INDEX = re.compile(rf"DROP INDEX (?P<index>{_QUALIFIED})", re.S)
 _DROP_CONSTRAINT = re.compile(rf"ALTER TABLE (?P<table>{_QUALIFIED}) DROP CONSTRAINT (?P<constraint>{_IDENT})", re.S)
-_DROP_COLUMNS = re.compile(rf"ALTER TABLE (?P<table>{_QUALIFIED}) DROP COLUMN ", re.S)
+_ALTER_COLUMNS = re.compile(rf"ALTER TABLE (?P<table>{_QUALIFIED}) (?:DROP|ADD) COLUMN ", re.S)
 
 
 def _postgres_inverse(statements: list[str], shape: PostgresShape, drops: list[tuple[str, str | None]],
@@ -212,9 +212,9 @@ def _postgres_inverse(statements: list[str], shape: PostgresShape, drops: list[t
             block = None if index is None or index.constraint else f"-- CreateIndex\n{index.definition};"
         elif match := _DROP_CONSTRAINT.fullmatch(statement):
             block = _add_constraint(shape, _bare(match["table"]), _bare(match["constraint"]))
-        elif match := _DROP_COLUMNS.match(statement):
-            block = _readd_columns(shape, _bare(match["table"]), _altered_columns(statement, drop=True),
-                                   dropped_indexes, dropped_constraints)
+        elif (match := _ALTER_COLUMNS.match(statement)) and " DROP COLUMN " in statement:
+            block = _undo_column_changes(shape, _bare(match["table"]), _column_clauses(statement),
+                                         dropped_indexes, dropped_constraints, drops)
         else:
             block = _inverse(statement, "postgresql", created_tables, drops)
         if block is None:
@@ -260,18 +260,27 @@ def _recreate_table(shape: PostgresShape, table: str, dropped_indexes: set[str],
     return "\n\n".join(blocks)
 
 
-def _readd_columns(shape: PostgresShape, table: str, names: list[str] | None, dropped_indexes: set[str],
-                   dropped_constraints: set[tuple[str, str]]) -> str | None:
-    """ADD COLUMN for each dropped column, then what PostgreSQL dropped with them (indexes and
-    constraints that involved them and that the script did not drop itself)."""
+def _undo_column_changes(shape: PostgresShape, table: str, clauses: list[tuple[bool, str]] | None,
+                         dropped_indexes: set[str], dropped_constraints: set[tuple[str, str]],
+                         drops: list[tuple[str, str | None]]) -> str | None:
+    """For `ALTER TABLE t DROP COLUMN a, ADD COLUMN b ...` (clauses: (dropped?, column)): DROP COLUMN
+    for each added column, ADD COLUMN for each dropped one, then what PostgreSQL dropped with them
+    (indexes and constraints that involved them and that the script did not drop itself)."""
     columns = shape.columns.get(table, {})
-    if not names or any(n not in columns or columns[n].special for n in names):
+    if not clauses:
+        return None
+    names = [name for dropped, name in clauses if dropped]
+    added = [name for dropped, name in clauses if not dropped]
+    if any(n not in columns or columns[n].special for n in names):
         return None
     gone = set(names) | {"*"}
     if any(t == table and c.kind == "p" and c.columns & gone for (t, _), c in shape.constraints.items()):
         return None  # a primary key column: outside what this re-creates
-    clauses = ",\nADD COLUMN     ".join(_column_sql(n, columns[n]) for n in names)
-    blocks = [f"-- AlterTable\nALTER TABLE {_in_schema(shape, table)} ADD COLUMN     {clauses};"]
+    drops.extend((table, c) for c in added)
+    changes = [f"DROP COLUMN {_quote(c)}" for c in added] + [f"ADD COLUMN     {_column_sql(n, columns[n])}"
+                                                            for n in names]
+    joined = ",\n".join(changes)
+    blocks = [f"-- AlterTable\nALTER TABLE {_in_schema(shape, table)} {joined};"]
     blocks += [f"-- CreateIndex\n{index.definition};" for name, index in sorted(shape.indexes.items())
                if index.table == table and index.constraint is None and index.columns & gone
                and name not in dropped_indexes]
@@ -281,9 +290,18 @@ def _readd_columns(shape: PostgresShape, table: str, names: list[str] | None, dr
     return "\n\n".join(blocks)
 
 
-def _altered_columns(statement: str, *, drop: bool) -> list[str] | None:
-    """The column names of `ALTER TABLE t ADD COLUMN a ..., ADD COLUMN b ...` (or, `drop`, of `DROP
-    COLUMN a, DROP COLUMN b`), read by PostgreSQL's own parser; None unless every clause is plain."""
+def _added_columns(statement: str) -> list[str] | None:
+    """The column names of `ALTER TABLE t ADD COLUMN a ..., ADD COLUMN b ...`; None unless every
+    clause is a plain ADD COLUMN."""
+    clauses = _column_clauses(statement)
+    if clauses is None or any(dropped for dropped, _ in clauses):
+        return None
+    return [name for _, name in clauses]
+
+
+def _column_clauses(statement: str) -> list[tuple[bool, str]] | None:
+    """(dropped?, column) for each clause of `ALTER TABLE t ADD COLUMN a ..., DROP COLUMN b`, read by
+    PostgreSQL's own parser; None unless every clause is a plain ADD COLUMN or DROP COLUMN."""
     try:
         import pglast
         from pglast import ast, enums
@@ -296,14 +314,18 @@ def _altered_columns(statement: str, *, drop: bool) -> list[str] | None:
     node = raw.stmt
     if not isinstance(node, ast.AlterTableStmt) or node.missing_ok:
         return None
-    wanted = enums.AlterTableType.AT_DropColumn if drop else enums.AlterTableType.AT_AddColumn
-    columns: list[str] = []
+    clauses: list[tuple[bool, str]] = []
     for command in node.cmds or ():
-        if command.subtype != wanted or command.missing_ok or (
-                drop and command.behavior != enums.DropBehavior.DROP_RESTRICT):
+        if command.missing_ok:
             return None
-        columns.append(command.name if drop else command.def_.colname)
-    return columns
+        if command.subtype == enums.AlterTableType.AT_AddColumn:
+            clauses.append((False, command.def_.colname))
+        elif (command.subtype == enums.AlterTableType.AT_DropColumn
+              and command.behavior == enums.DropBehavior.DROP_RESTRICT):
+            clauses.append((True, command.name))
+        else:
+            return None
+    return clauses
 
 
 def split_statements(sql: str) -> list[str] | None:
