@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -104,8 +105,10 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
         raise FaberError("SCHEMA_NOT_FOUND", f"No Prisma schema at {loaded.config.prisma.schema}",
                          "Fix prisma.schema in the config or run `faber-db init --force`.")
     provider = loaded.config.database.provider
+    history = [(m.name, m.up_text()) for m in handler.local_migrations()]
+    analysis = _Analysis(provider, history)
     with progress_step("comparing the migration history with schema.prisma (prisma migrate diff)"):
-        diff = _diff(ctx, handler, provider, env_name)
+        diff = _diff(ctx, handler, provider, env_name, analysis.start)
 
     if not diff.changed and not force:
         return Result(status="warning" if diff.warnings else "success", operation="generate-migration",
@@ -113,8 +116,7 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
                       details=GenerateDetails(changes=False, migration=None, findings=[], change_list=[],
                                               preview=preview, prisma_version=handler.version()),
                       warnings=diff.warnings)
-    history = [(m.name, m.up_text()) for m in handler.local_migrations()]
-    findings, down_losses = _analyze(diff, provider, history)
+    findings, down_losses = _analyze(diff, provider, history, analysis)
     header = _warnings_header(findings) if diff.changed else ""
     up_sql = (header + diff.up_sql) if diff.changed else handler.empty_migration_sql
     for finding in findings:  # lines of the written file, as the dry run will report them
@@ -167,7 +169,8 @@ def _empty_migration(root: Path, handler: MigrationHandler, *, slug: str, previe
                                                        "--dry-run`."])
 
 
-def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str) -> SchemaDiff:
+def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str,
+          while_down_is_made: Callable[[str], None]) -> SchemaDiff:
     """The migration and its down script, computed against throwaway databases: the environment's own
     is never touched.
 
@@ -177,16 +180,13 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str)
     beside the environment's); the catalog a down script of a drop is written from then comes from a
     replay of our own, made only when the change needs one."""
     from faber_db.engines.scratch import tool_workspace_url
-    from faber_db.safety import preload
 
     handler.check_datasource()
 
     def diff_schema(database_url: str | None, from_database: bool,
                     history: Callable[[], AbstractContextManager[Database]]) -> SchemaDiff:
-        # A change that is not plainly additive needs the SQL parser: its import (~0.1 s) overlaps
-        # the reverse diff (additive changes never import it, so it must not compete with the tool).
         return handler.diff_schema(database_url=database_url, from_database=from_database,
-                                   while_reverse_runs=lambda: preload(provider), history=history)
+                                   while_down_is_made=while_down_is_made, history=history)
 
     if not handler.diffs_from_database():
         server_url = ctx.target(env_name).url
@@ -253,14 +253,51 @@ def replay(db: Database, migrations: list[LocalMigration]) -> None:
 _COMMENT_OR_SPACE = re.compile(r"--[^\n]*|/\*.*?\*/|\s+", re.S)
 
 
-def _analyze(diff: SchemaDiff, provider: str, history: list[tuple[str, str]]) -> tuple[list[Finding], list[str]]:
+class _Analysis:
+    """The up script's risk analysis, started on a thread of its own as soon as the up script is known
+    to need it (it is not plainly additive), so that it overlaps the making of the down script (the
+    history's replay and rehearsal mostly wait on the database) instead of following it. Additive
+    changes never start it: it must not compete with the tool for the CPU."""
+
+    def __init__(self, provider: str, history: list[tuple[str, str]]) -> None:
+        self.provider, self.history = provider, history
+        self._sql: str | None = None
+        self._result: list[Finding] | BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, up_sql: str) -> None:
+        self._sql = up_sql
+        self._thread = threading.Thread(target=self._run, args=(up_sql,), daemon=True)
+        self._thread.start()
+
+    def _run(self, up_sql: str) -> None:
+        from faber_db.safety import analyze_sql
+
+        try:
+            self._result = analyze_sql(up_sql, self.provider, history=self.history)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            self._result = exc
+
+    def findings(self, up_sql: str) -> list[Finding]:
+        from faber_db.safety import analyze_sql
+
+        if self._thread is None or self._sql != up_sql:
+            return analyze_sql(up_sql, self.provider, history=self.history)
+        self._thread.join()
+        if isinstance(self._result, BaseException):
+            raise self._result
+        return list(self._result or [])
+
+
+def _analyze(diff: SchemaDiff, provider: str, history: list[tuple[str, str]],
+             analysis: _Analysis) -> tuple[list[Finding], list[str]]:
     """Risk findings of the up script, and what the down script destroys. The history (the existing
     migrations' SQL) tells the analysis which columns the tables have, so a SQLite table redefinition
     that leaves a column out is reported as the column drop it is; the down script runs after the up
     one. A down script derived from the up one says itself what it drops (no parser needed)."""
     from faber_db.safety import analyze_sql, data_loss_message
 
-    findings = analyze_sql(diff.up_sql, provider, history=history)
+    findings = analysis.findings(diff.up_sql)
     if diff.down_drops is not None:
         return findings, [data_loss_message(table, column) for table, column in diff.down_drops]
     # unnamed history: the down script's messages then read exactly like data_loss_message's

@@ -71,7 +71,7 @@ DOWN_STEP = "prisma migrate diff (down.sql: schema -> history)"
 
 
 def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_database: bool,
-                while_reverse_runs: Callable[[], None] | None = None,
+                while_down_is_made: Callable[[str], None] | None = None,
                 history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
     """The up `migrate diff` and its reverse (down.sql), side by side; neither touches an environment's
     database.
@@ -86,8 +86,9 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_databa
     Prisma run. So it is when `history` opens a database holding the history before the change and
     the script's drops and alterations can be undone from its catalog (inverse.invert_from_catalog,
     checked by a rehearsal on a copy). A shadow database a stopped or crashed Prisma leaves on a
-    PostgreSQL server is dropped afterwards (or named in the result's warnings). `while_reverse_runs`
-    is called once the up diff has changes and the reverse one is still needed: work to overlap with it.
+    PostgreSQL server is dropped afterwards (or named in the result's warnings). `while_down_is_made`
+    is called with the up script once it has changes whose inverse is not plainly its mirror: work to
+    overlap with the catalog derivation or the reverse diff that follows.
     """
     import subprocess
 
@@ -109,17 +110,15 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_databa
         if up.returncode != 2:  # no change, or an error
             return True
         derived = invert_additive(up.stdout, provider, qualify)
+        if derived is None and while_down_is_made is not None:
+            while_down_is_made(up.stdout)
         if derived is None and history is not None:
             try:
                 with history() as before:
                     derived = invert_from_catalog(up.stdout, before, qualify)
             except FaberError:  # no history database (its replay failed): Prisma's reverse diff decides
                 derived = None
-        if derived is not None:
-            return True
-        if while_reverse_runs is not None:
-            while_reverse_runs()
-        return False
+        return derived is not None
 
     prisma_shadows = source == "migrations" and provider == "postgresql" and database_url is not None
     with stranded_shadows_dropped(database_url if prisma_shadows else None, warnings):
