@@ -1,7 +1,7 @@
 """down.sql for purely additive changes is derived from the up script instead of a second Prisma run
 (faber_db/handlers/prisma/inverse.py). These tests hold it to Prisma's own reverse diff on real
 Prisma output: the same statements, and applied to a real database after the up script, the schema
-is back where it was. Changes that are not purely additive must keep Prisma's reverse diff."""
+is back where it was. Changes that drop or alter something: tests/test_down_drops.py."""
 
 from __future__ import annotations
 
@@ -98,18 +98,6 @@ def test_generate_writes_the_derived_down_and_it_restores(project: PrismaProject
     project.prisma("migrate", "deploy")
     project.execute_file(folder / "down.sql")
     assert catalog(project) == before
-
-
-def test_a_drop_keeps_prismas_reverse_diff(sqlite_deployed_project: PrismaProject) -> None:
-    """Not additive (a dropped column): faber-db waits for Prisma's reverse diff, which re-adds it."""
-    project = sqlite_deployed_project
-    env = setup_faber(project)
-    project.write_schema(DEFAULT_MODELS.replace("  name  String?\n", ""))
-    code, result, stderr = generate(project, env, "drop name", "--preview")
-    assert code == 0, describe(result, stderr)
-    down = result["details"]["migration"]["down_sql"]
-    reverse = prisma_diff(project, project.from_schema, project.schema_arg, "--to-migrations", "prisma/migrations")
-    assert down + "\n" == reverse, "Prisma's script (the CLI prints one newline more than the file holds)"
 
 
 @pytest.mark.parametrize("sql", [

@@ -11,9 +11,10 @@ import argparse
 import contextlib
 import os
 import re
-import tempfile
+import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -103,8 +104,10 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
         return _empty_migration(loaded.project_root, handler, slug=slug, preview=preview)
     _require_schema(loaded, handler)
     provider = loaded.config.database.provider
+    history = [(m.name, m.up_text()) for m in handler.local_migrations()]
+    analysis = _Analysis(provider, history)
     with progress_step("comparing the migration history with schema.prisma (prisma migrate diff)"):
-        diff = _diff(ctx, handler, provider, env_name)
+        diff = _diff(ctx, handler, provider, env_name, analysis.start)
 
     if not diff.changed and not force:
         return Result(status="warning" if diff.warnings else "success", operation="generate-migration",
@@ -112,8 +115,7 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
                       details=GenerateDetails(changes=False, migration=None, findings=[], change_list=[],
                                               preview=preview, prisma_version=handler.version()),
                       warnings=diff.warnings)
-    history = [(m.name, m.up_text()) for m in handler.local_migrations()]
-    findings, down_losses = _analyze(diff, provider, history)
+    findings, down_losses = _analyze(diff, provider, history, analysis)
     header = _warnings_header(findings) if diff.changed else ""
     up_sql = (header + diff.up_sql) if diff.changed else handler.empty_migration_sql
     for finding in findings:  # lines of the written file, as the dry run will report them
@@ -172,31 +174,40 @@ def _empty_migration(root: Path, handler: MigrationHandler, *, slug: str, previe
                                                        "--dry-run`."])
 
 
-def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str) -> SchemaDiff:
+def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str,
+          while_down_is_made: Callable[[str], None]) -> SchemaDiff:
     """The migration and its down script, computed against throwaway databases: the environment's own
     is never touched.
 
-    Where Prisma can diff a database (Prisma 7, Prisma 6 with its native engine), the whole history is
-    replayed once, with the database's own client, into a scratch database, and both diffs read that:
-    Prisma replays nothing, and no shadow database is made. Prisma 6 with a driver adapter accepts
-    only its own replay (--from-migrations into the adapter's shadow database)."""
-    from faber_db.safety import preload
+    Where the tool can diff a database, the whole history is replayed once, with the database's own
+    client, into a scratch database, and both diffs read that: the tool replays nothing, and no shadow
+    database is made. Otherwise the tool replays the history itself (into shadow databases of its own
+    beside the environment's); the catalog a down script of a drop is written from then comes from a
+    replay of our own, made only when the change needs one."""
+    from faber_db.engines.scratch import tool_workspace_url
 
     handler.check_datasource()
 
-    def diff_schema(database_url: str | None, from_database: bool) -> SchemaDiff:
-        # A change that is not plainly additive needs the SQL parser: its import (~0.1 s) overlaps
-        # the reverse diff (additive changes never import it, so it must not compete with Prisma).
+    def diff_schema(database_url: str | None, from_database: bool,
+                    history: Callable[[], AbstractContextManager[Database]]) -> SchemaDiff:
         return handler.diff_schema(database_url=database_url, from_database=from_database,
-                                   while_reverse_runs=lambda: preload(provider))
+                                   while_down_is_made=while_down_is_made, history=history)
 
     if not handler.diffs_from_database():
-        if provider == "sqlite":
-            with tempfile.TemporaryDirectory(prefix="faber-scratch-") as tmp:
-                return diff_schema(f"file:{Path(tmp) / 'scratch.db'}", from_database=False)
-        return diff_schema(ctx.target(env_name).url, from_database=False)  # the adapter's shadows live there
-    with scratch_history(ctx, handler, provider, env_name) as scratch_url:
-        return diff_schema(scratch_url, from_database=True)
+        server_url = ctx.target(env_name).url
+
+        @contextlib.contextmanager
+        def replayed() -> Iterator[Database]:
+            from faber_db.engines.scratch import scratch_history_database
+
+            with scratch_history_database(provider, server_url) as (_url, db):
+                replay(db, handler.local_migrations())
+                yield db
+
+        with tool_workspace_url(provider, server_url) as workspace:
+            return diff_schema(workspace, False, replayed)
+    with scratch_history(ctx, handler, provider, env_name) as (scratch_url, db):
+        return diff_schema(scratch_url, True, lambda: contextlib.nullcontext(db))
 
 
 def history_schema_diff(ctx: Context, env_name: str) -> SchemaDiff | None:
@@ -210,29 +221,18 @@ def history_schema_diff(ctx: Context, env_name: str) -> SchemaDiff | None:
     if not handler.diffs_schema():
         return None
     _require_schema(loaded, handler)
-    return _diff(ctx, handler, loaded.config.database.provider, env_name)
+    return _diff(ctx, handler, loaded.config.database.provider, env_name, lambda _up_sql: None)  # no analysis
 
 
 @contextlib.contextmanager
-def scratch_history(ctx: Context, handler: MigrationHandler, provider: str, env_name: str) -> Iterator[str]:
-    """The URL of a database holding the replayed migration history, gone afterwards (also on errors
-    and Ctrl-C). SQLite: a temporary file. PostgreSQL, on the environment's server: the environment's
-    shadow database when one is configured (emptied first, as Prisma empties a shadow database),
-    else a temporary database faber-db creates and always drops."""
-    migrations = handler.local_migrations()
-    if provider == "sqlite":
-        from faber_db.engines import SqliteDatabase
-
-        with tempfile.TemporaryDirectory(prefix="faber-scratch-") as tmp:
-            path = Path(tmp) / "scratch.db"
-            with SqliteDatabase(path, create=True) as db:
-                # a throwaway file: no fsync per statement (a 50-migration replay spent ~1 s in them)
-                db.execute("PRAGMA journal_mode = MEMORY")
-                db.execute("PRAGMA synchronous = OFF")
-                replay(db, migrations)
-            yield f"file:{path}"
-        return
-    from faber_db.engines import create_temp_database, database_identity, drop_database_quietly
+def scratch_history(ctx: Context, handler: MigrationHandler, provider: str, env_name: str
+                    ) -> Iterator[tuple[str, Database]]:
+    """The URL of a database holding the replayed migration history, and a connection to it, gone
+    afterwards (also on errors and Ctrl-C): the environment's shadow database when one is configured
+    (emptied first, as a shadow database is), else a scratch database faber-db creates and always drops
+    (engines.scratch)."""
+    from faber_db.engines import database_identity
+    from faber_db.engines.scratch import scratch_history_database
     from faber_db.redact import register_url
 
     target = ctx.target(env_name)
@@ -243,64 +243,26 @@ def scratch_history(ctx: Context, handler: MigrationHandler, provider: str, env_
                 provider, target.url, handler.schema_dir):
             raise FaberError("INVALID_ARGUMENT", f"${target.env.shadow_url_env} names {target.name}'s own database",
                              "A shadow database is emptied before each use: point it at a database of its own.")
-        with _connect(shadow) as db:
-            _empty_postgres(db)
-            replay(db, migrations)
-        yield shadow
-        return
-    name, url = create_temp_database(target.url, prefix="faber_scratch")
-    try:
+    with scratch_history_database(provider, target.url, shadow_url=shadow or None) as (url, db):
         register_url(url, "FABER_SCRATCH_DATABASE_URL")
-        with _connect(url) as db:
-            replay(db, migrations)
-        yield url
-    finally:
-        drop_database_quietly(target.url, name)
-
-
-@contextlib.contextmanager
-def _connect(url: str) -> Iterator[Database]:
-    from faber_db.engines import PostgresDatabase, parse_postgres_url
-
-    target = parse_postgres_url(url)
-    with PostgresDatabase(target) as db:
-        db.execute("SET synchronous_commit TO off")  # a throwaway database: no WAL flush per migration
-        if target.schema != "public":  # as Prisma does for a shadow database: the URL's schema exists
-            db.execute(f'CREATE SCHEMA IF NOT EXISTS "{target.schema.replace(chr(34), chr(34) * 2)}"')
-        yield db
-
-
-def _empty_postgres(db: Database) -> None:
-    """Drop every schema of a shadow database and recreate `public`, as Prisma resets a shadow database."""
-    for (schema,) in db.query(
-            "SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') "
-            "AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%'"):
-        db.execute(f'DROP SCHEMA "{str(schema).replace(chr(34), chr(34) * 2)}" CASCADE')
-    db.execute('CREATE SCHEMA IF NOT EXISTS "public"')
+        replay(db, handler.local_migrations())
+        yield url, db
 
 
 def replay(db: Database, migrations: list[LocalMigration]) -> None:
-    """Apply each migration's SQL as Prisma does: SQLite as one script, PostgreSQL as one simple-query
-    batch. A migration that fails is the history's problem, as Prisma's P3006 says it."""
-    import sqlite3
-
-    from faber_db.engines import SqliteDatabase
-
+    """Apply each migration's SQL as the tool does (Database.run_script). A migration that fails is the
+    history's problem, as the tool would say it."""
     for migration in migrations:
         script = migration.up_text()
         if not _COMMENT_OR_SPACE.sub("", script):
             continue  # an empty migration: nothing to run (an empty query is an error to some drivers)
         try:
-            if isinstance(db, SqliteDatabase):
-                db.connection.executescript(script)
-            else:
-                db.execute(script)
-        except (FaberError, sqlite3.Error) as exc:
-            message = exc.message if isinstance(exc, FaberError) else str(exc)
+            db.run_script(script)
+        except FaberError as exc:
             raise FaberError(
                 "MIGRATION_FAILED",
                 f"The migration history does not apply cleanly: {migration.name} failed in a scratch database "
-                f"({message})",
+                f"({exc.message})",
                 f"Fix or remove {migration.name} (its SQL fails on an empty database), then generate again; "
                 "nothing was written.",
                 details={"migration": migration.name},
@@ -310,14 +272,51 @@ def replay(db: Database, migrations: list[LocalMigration]) -> None:
 _COMMENT_OR_SPACE = re.compile(r"--[^\n]*|/\*.*?\*/|\s+", re.S)
 
 
-def _analyze(diff: SchemaDiff, provider: str, history: list[tuple[str, str]]) -> tuple[list[Finding], list[str]]:
+class _Analysis:
+    """The up script's risk analysis, started on a thread of its own as soon as the up script is known
+    to need it (it is not plainly additive), so that it overlaps the making of the down script (the
+    history's replay and rehearsal mostly wait on the database) instead of following it. Additive
+    changes never start it: it must not compete with the tool for the CPU."""
+
+    def __init__(self, provider: str, history: list[tuple[str, str]]) -> None:
+        self.provider, self.history = provider, history
+        self._sql: str | None = None
+        self._result: list[Finding] | BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, up_sql: str) -> None:
+        self._sql = up_sql
+        self._thread = threading.Thread(target=self._run, args=(up_sql,), daemon=True)
+        self._thread.start()
+
+    def _run(self, up_sql: str) -> None:
+        from faber_db.safety import analyze_sql
+
+        try:
+            self._result = analyze_sql(up_sql, self.provider, history=self.history)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            self._result = exc
+
+    def findings(self, up_sql: str) -> list[Finding]:
+        from faber_db.safety import analyze_sql
+
+        if self._thread is None or self._sql != up_sql:
+            return analyze_sql(up_sql, self.provider, history=self.history)
+        self._thread.join()
+        if isinstance(self._result, BaseException):
+            raise self._result
+        return list(self._result or [])
+
+
+def _analyze(diff: SchemaDiff, provider: str, history: list[tuple[str, str]],
+             analysis: _Analysis) -> tuple[list[Finding], list[str]]:
     """Risk findings of the up script, and what the down script destroys. The history (the existing
     migrations' SQL) tells the analysis which columns the tables have, so a SQLite table redefinition
     that leaves a column out is reported as the column drop it is; the down script runs after the up
     one. A down script derived from the up one says itself what it drops (no parser needed)."""
     from faber_db.safety import analyze_sql, data_loss_message
 
-    findings = analyze_sql(diff.up_sql, provider, history=history)
+    findings = analysis.findings(diff.up_sql)
     if diff.down_drops is not None:
         return findings, [data_loss_message(table, column) for table, column in diff.down_drops]
     # unnamed history: the down script's messages then read exactly like data_loss_message's

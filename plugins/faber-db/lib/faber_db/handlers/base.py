@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -62,8 +63,8 @@ class SchemaDiff:
     changed: bool
     up_sql: str
     down_sql: str
-    # When down_sql was derived from up_sql (it only drops what up_sql created): the data it drops,
-    # as (table, column or None for the whole table). None: down_sql is the tool's own, analyse it.
+    # When down_sql was derived by faber-db (from up_sql, or from the catalog of the history): the data
+    # it drops, as (table, column or None for the whole table). None: down_sql is the tool's own, analyse it.
     down_drops: list[tuple[str, str | None]] | None = None
     # what the user should know about the run (e.g. a scratch database that could not be dropped)
     warnings: list[str] = field(default_factory=list)
@@ -151,7 +152,11 @@ class MigrationHandler(Protocol):
         ...
 
     def diff_schema(self, *, database_url: str | None, from_database: bool,
-                    while_reverse_runs: Callable[[], None] | None = None) -> SchemaDiff: ...
+                    while_down_is_made: Callable[[str], None] | None = None,
+                    history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
+        """`history`: opens a database holding the replayed history (the state before the change), from
+        whose catalog the down script of a change that drops or alters something can be written."""
+        ...
 
     def summarize(self, sql: str) -> list[dict[str, str]]: ...
 

@@ -19,6 +19,7 @@ import os
 import re
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -204,7 +205,8 @@ class SqlHandler:
         """The environment's URL is used as it is: nothing can point elsewhere."""
 
     def diff_schema(self, *, database_url: str | None, from_database: bool,
-                    while_reverse_runs: Callable[[], None] | None = None) -> SchemaDiff:
+                    while_down_is_made: Callable[[str], None] | None = None,
+                    history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
         raise FaberError("USAGE", "The sql migration tool has no schema to diff",
                          "Write the change into the new, empty migration file `generate-migration` creates.")
 

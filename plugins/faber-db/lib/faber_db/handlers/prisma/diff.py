@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -16,6 +16,7 @@ from faber_db.handlers.prisma.history import DOWN_FILE, LOCK_FILE, MIGRATION_FIL
 from faber_db.handlers.prisma.messages import error_from
 
 if TYPE_CHECKING:
+    from faber_db.engines import Database
     from faber_db.handlers.prisma.handler import PrismaHandler
 
 EMPTY_MIGRATION = "-- This is an empty migration."
@@ -70,7 +71,8 @@ DOWN_STEP = "prisma migrate diff (down.sql: schema -> history)"
 
 
 def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_database: bool,
-                while_reverse_runs: Callable[[], None] | None = None) -> SchemaDiff:
+                while_down_is_made: Callable[[str], None] | None = None,
+                history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
     """The up `migrate diff` and its reverse (down.sql), side by side; neither touches an environment's
     database.
 
@@ -81,13 +83,16 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_databa
 
     The reverse diff runs at the lowest CPU priority. When the up script only creates things, its
     inverse is written without it (inverse.py) and it is stopped, so the common change costs about one
-    Prisma run. A shadow database a stopped or crashed Prisma leaves on a PostgreSQL server is dropped
-    afterwards (or named in the result's warnings). `while_reverse_runs` is called once the up diff has
-    changes and the reverse one is still needed: work to overlap with it.
+    Prisma run. So it is when `history` opens a database holding the history before the change and
+    the script's drops and alterations can be undone from its catalog (inverse.invert_from_catalog,
+    checked by a rehearsal on a copy). A shadow database a stopped or crashed Prisma leaves on a
+    PostgreSQL server is dropped afterwards (or named in the result's warnings). `while_down_is_made`
+    is called with the up script once it has changes whose inverse is not plainly its mirror: work to
+    overlap with the catalog derivation or the reverse diff that follows.
     """
     import subprocess
 
-    from faber_db.handlers.prisma.inverse import Inverse, invert_additive
+    from faber_db.handlers.prisma.inverse import Inverse, invert_additive, invert_from_catalog
 
     has_history = bool(handler.local_migrations())
     source: Source = ("database" if from_database else "migrations") if has_history else "empty"
@@ -105,11 +110,15 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_databa
         if up.returncode != 2:  # no change, or an error
             return True
         derived = invert_additive(up.stdout, provider, qualify)
-        if derived is not None:
-            return True
-        if while_reverse_runs is not None:
-            while_reverse_runs()
-        return False
+        if derived is None and while_down_is_made is not None:
+            while_down_is_made(up.stdout)
+        if derived is None and history is not None:
+            try:
+                with history() as before:
+                    derived = invert_from_catalog(up.stdout, before, qualify)
+            except FaberError:  # no history database (its replay failed): Prisma's reverse diff decides
+                derived = None
+        return derived is not None
 
     prisma_shadows = source == "migrations" and provider == "postgresql" and database_url is not None
     with stranded_shadows_dropped(database_url if prisma_shadows else None, warnings):

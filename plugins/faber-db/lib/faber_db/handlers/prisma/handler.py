@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -175,9 +176,10 @@ class PrismaHandler:
         return self.major_version() >= 7 or not self.uses_driver_adapter()
 
     def diff_schema(self, *, database_url: str | None, from_database: bool,
-                    while_reverse_runs: Callable[[], None] | None = None) -> SchemaDiff:
+                    while_down_is_made: Callable[[str], None] | None = None,
+                    history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
         return diff.diff_schema(self, database_url=database_url, from_database=from_database,
-                                while_reverse_runs=while_reverse_runs)
+                                while_down_is_made=while_down_is_made, history=history)
 
     def schema_error(self, result: subprocess.CompletedProcess[str]) -> FaberError | None:
         return schema_error(result, self.config.prisma.schema)
