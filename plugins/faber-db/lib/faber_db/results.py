@@ -71,12 +71,12 @@ class StatusDetails:
 
 # pydantic reads this on stdlib dataclasses: the JSON schema's field descriptions come from attribute
 # docstrings (the deprecated aliases'); a plain dict keeps pydantic unimported.
-_DOCSTRINGS_DESCRIBE: dict[str, Any] = {"use_attribute_docstrings": True}
+DOCSTRINGS_DESCRIBE: dict[str, Any] = {"use_attribute_docstrings": True}
 
 
 @dataclass
 class InitDetails:
-    __pydantic_config__ = _DOCSTRINGS_DESCRIBE
+    __pydantic_config__ = DOCSTRINGS_DESCRIBE
     config_path: str
     written: bool
     provider: str

@@ -1,8 +1,9 @@
 """`faber-db generate-migration "<description>"`: a migration from the schema's changes, written
-exactly as `prisma migrate dev --create-only` would, plus a `down.sql` and a risk report.
+exactly as the migration tool's own generate command would, plus a `down.sql` and a risk report.
 
-Never runs `prisma migrate dev` (it refuses without a terminal) and never touches the
-environment's database: the history is replayed into a scratch database instead.
+Never runs the tool's interactive development command (it refuses without a terminal) and never
+touches the environment's database: the history is replayed into a scratch database instead. A tool
+without a schema to diff gets an empty, timestamped migration to fill.
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ from typing import TYPE_CHECKING
 from faber_db.errors import FaberError
 from faber_db.handlers.base import LocalMigration, MigrationHandler, SchemaDiff
 from faber_db.output import progress_step
-from faber_db.results import Finding, Result
+from faber_db.results import DOCSTRINGS_DESCRIBE, Finding, Result
 from faber_db.runtime import Context
 
 if TYPE_CHECKING:
     from faber_db.config import LoadedConfig
     from faber_db.engines import Database
 
-HELP = "Generate a migration (and its down.sql) from schema.prisma changes"
+HELP = "Generate a migration (and its down.sql) from the schema's changes"
 MAX_SLUG = 60
 
 
@@ -45,12 +46,19 @@ class MigrationFile:
 
 @dataclass
 class GenerateDetails:
+    __pydantic_config__ = DOCSTRINGS_DESCRIBE
     changes: bool
     migration: MigrationFile | None
     findings: list[Finding]
     change_list: list[dict[str, str]]
     preview: bool
-    prisma_version: str | None
+    # the migration tool's installed version
+    tool_version: str | None = None
+    prisma_version: str | None = None
+    """Deprecated alias of tool_version (same content), kept for one release; read tool_version."""
+
+    def __post_init__(self) -> None:
+        self.prisma_version = self.tool_version
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,17 +114,17 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
     provider = loaded.config.database.provider
     history = [(m.name, m.up_text()) for m in handler.local_migrations()]
     analysis = _Analysis(provider, history)
-    with progress_step("comparing the migration history with schema.prisma (prisma migrate diff)"):
+    with progress_step(f"comparing the migration history with the schema ({handler.diff_description})"):
         diff = _diff(ctx, handler, provider, env_name, analysis.start)
 
     if not diff.changed and not force:
         return Result(status="warning" if diff.warnings else "success", operation="generate-migration",
                       environment=None, message="No schema changes: nothing to generate",
                       details=GenerateDetails(changes=False, migration=None, findings=[], change_list=[],
-                                              preview=preview, prisma_version=handler.version()),
+                                              preview=preview, tool_version=handler.version()),
                       warnings=diff.warnings)
     findings, down_losses = _analyze(diff, provider, history, analysis)
-    header = _warnings_header(findings) if diff.changed else ""
+    header = handler.warnings_header(findings) if diff.changed else ""
     up_sql = (header + diff.up_sql) if diff.changed else handler.empty_migration_sql
     for finding in findings:  # lines of the written file, as the dry run will report them
         finding.line += header.count("\n")
@@ -137,7 +145,7 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
         findings=findings,
         change_list=handler.summarize(diff.up_sql),
         preview=preview,
-        prisma_version=handler.version(),
+        tool_version=handler.version(),
     )
     verb = "Previewed" if preview else "Generated"
     what = f"{len(details.change_list)} change(s)" if diff.changed else "an empty migration"
@@ -154,8 +162,10 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
 
 def _require_schema(loaded: LoadedConfig, handler: MigrationHandler) -> None:
     if not handler.schema_path.exists():
-        raise FaberError("SCHEMA_NOT_FOUND", f"No Prisma schema at {loaded.config.prisma.schema}",
-                         "Fix prisma.schema in the config or run `faber-db init --force`.")
+        where = handler.schema_path.relative_to(loaded.project_root) if handler.schema_path.is_relative_to(
+            loaded.project_root) else handler.schema_path
+        raise FaberError("SCHEMA_NOT_FOUND", f"No {handler.display_name} schema at {where}",
+                         f"Fix `schema` in the config's [{handler.name}] section or run `faber-db init --force`.")
 
 
 def _empty_migration(root: Path, handler: MigrationHandler, *, slug: str, preview: bool) -> Result:
@@ -165,7 +175,7 @@ def _empty_migration(root: Path, handler: MigrationHandler, *, slug: str, previe
     if not preview:
         path = str(handler.write_migration(name, handler.empty_migration_sql, "").relative_to(root))
     details = GenerateDetails(changes=False, migration=MigrationFile(name=name, path=path, sql="", down_sql=""),
-                              findings=[], change_list=[], preview=preview, prisma_version=handler.version())
+                              findings=[], change_list=[], preview=preview, tool_version=handler.version())
     return Result(status="success", operation="generate-migration", environment=None,
                   message=f"{'Previewed' if preview else 'Generated'} {name}: an empty migration to fill"
                   + (", nothing written" if preview else ""), details=details,
@@ -335,23 +345,3 @@ def _down_data_loss(findings: list[Finding], down_losses: list[str]) -> list[str
             for f in findings if f.kind in _LOST_BY_UP and f.severity in ("medium", "high", "critical")]
     lost += [f"down.sql itself destroys data: {message}" for message in down_losses]
     return lost
-
-
-def _prisma_warning(finding: Finding) -> str:
-    """The line `prisma migrate dev` writes for this change (its schema engine's wording)."""
-    if finding.kind == "drop_table" and finding.table:
-        return (f"You are about to drop the `{finding.table}` table. If the table is not empty, "
-                "all the data it contains will be lost.")
-    if finding.kind == "drop_column" and finding.table and finding.column:
-        return (f"You are about to drop the column `{finding.column}` on the `{finding.table}` table. "
-                "All the data in the column will be lost.")
-    return finding.message
-
-
-def _warnings_header(findings: list[Finding]) -> str:
-    """The data-loss comment Prisma's `migrate dev` puts on top of a risky migration."""
-    lines = [f"  - {_prisma_warning(f)}" for f in findings
-             if f.kind != "lock_risk" and f.severity in ("medium", "high", "critical")]
-    if not lines:
-        return ""
-    return "/*\n  Warnings:\n\n" + "\n".join(lines) + "\n\n*/\n"

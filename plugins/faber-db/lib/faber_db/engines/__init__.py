@@ -137,6 +137,15 @@ class Engine(Protocol):
     # objects live in named schemas (`"audit"."Event"`; a URL's `?schema=` picks one): names in SQL may
     # need qualifying; False on SQLite, whose one namespace is the file
     named_schemas: bool
+    # the database is one of several on a server (PostgreSQL): a tool's shadow databases are made beside
+    # it there, and one a killed tool leaves behind must be found and dropped; False for a lone file
+    server_holds_databases: bool
+    # ALTER TABLE drops a column or a constraint in place; False where the table is rebuilt instead
+    # (SQLite: a generated down script of such a change is the tool's own)
+    alters_tables_in_place: bool
+    # the statements that switch foreign-key checks off and back on around dropping a table (SQLite's
+    # pragma); None where a drop needs none
+    foreign_keys_off_on: tuple[str, str] | None
 
     def open(self, url: str, *, schema_dir: Path, create: bool = False,
              connect_timeout: float = 5.0) -> Database: ...

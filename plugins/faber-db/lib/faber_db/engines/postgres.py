@@ -299,6 +299,9 @@ class PostgresEngine:
     reads_disturb_writers = False
     sessions_outlive_clients = True
     named_schemas = True
+    server_holds_databases = True
+    alters_tables_in_place = True
+    foreign_keys_off_on: tuple[str, str] | None = None
 
     @staticmethod
     def open(url: str, *, schema_dir: Path, create: bool = False, connect_timeout: float = 5.0

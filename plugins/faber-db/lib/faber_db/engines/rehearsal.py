@@ -182,7 +182,7 @@ def _postgres_shape(db: PostgresDatabase, schema: str) -> PostgresShape:
     shape = PostgresShape(schema)
     for table, column, type_, not_null, default, sequence, special in db.query(_COLUMNS_SQL, (schema,)):
         table, column, type_ = str(table), str(column), str(type_)
-        # a column that owns the sequence its default draws from is what SERIAL makes (Prisma's autoincrement)
+        # a column that owns the sequence its default draws from is what SERIAL makes (an autoincrement column)
         owned = sequence is not None and str(sequence) == f"{table}_{column}_seq" and type_ in _SERIAL
         if owned and default == f"nextval({_regclass_literal(schema, str(sequence))}::regclass)":
             type_, default = _SERIAL[type_], None
@@ -231,7 +231,7 @@ def _rehearse_postgres(db: PostgresDatabase, up_sql: str, derive: Derive) -> str
     try:
         db.execute("BEGIN")
         try:
-            db.execute("SET LOCAL lock_timeout = '5s'")  # never wait long on a Prisma reading the database
+            db.execute("SET LOCAL lock_timeout = '5s'")  # never wait long on a migration tool reading the database
             db.execute("SAVEPOINT shape")
             for setting in postgres_catalog.PIN_SETTINGS:
                 db.execute(setting)

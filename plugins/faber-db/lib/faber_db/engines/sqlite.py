@@ -388,6 +388,9 @@ class SqliteEngine:
     reads_disturb_writers = True
     sessions_outlive_clients = False
     named_schemas = False
+    server_holds_databases = False
+    alters_tables_in_place = False
+    foreign_keys_off_on: tuple[str, str] | None = ("PRAGMA foreign_keys=off;", "PRAGMA foreign_keys=on;")
 
     @staticmethod
     def open(url: str, *, schema_dir: Path, create: bool = False, connect_timeout: float = 5.0) -> SqliteDatabase:

@@ -11,6 +11,7 @@ from typing import Protocol
 from faber_db.engines import Database
 from faber_db.errors import FaberError
 from faber_db.files import read_project_file
+from faber_db.results import Finding
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,8 @@ class MigrationHandler(Protocol):
     # the table the tool records applied migrations in (not user data: drift and snapshots skip it)
     history_table: str
     empty_migration_sql: str
+    # what generate-migration says it runs when it diffs the history against the schema
+    diff_description: str
 
     @property
     def migrations_dir(self) -> Path: ...
@@ -159,6 +162,10 @@ class MigrationHandler(Protocol):
         ...
 
     def summarize(self, sql: str) -> list[dict[str, str]]: ...
+
+    def warnings_header(self, findings: list[Finding]) -> str:
+        """The comment the tool puts on top of a generated migration that loses data ("" for none)."""
+        ...
 
     def database_schemas(self) -> list[str]:
         """Database schemas the history manages besides the URL's own (what backups cover too)."""

@@ -33,6 +33,7 @@ from faber_db.redact import redact
 if TYPE_CHECKING:
     from faber_db.config import LoadedConfig
     from faber_db.engines import Database
+    from faber_db.results import Finding
 
 HISTORY_TABLE = FACTS.history_table
 FILE_NAME = re.compile(r"^(?P<version>\d+)_(?P<name>[A-Za-z0-9][A-Za-z0-9_-]*)(?P<down>\.down)?\.sql$")
@@ -162,6 +163,7 @@ class SqlHandler:
     deploy_description = "sql: each pending .sql file in a transaction of its own, through the database's driver"
     history_table = HISTORY_TABLE
     empty_migration_sql = ""
+    diff_description = "none: the sql tool has no schema to diff"
 
     def __init__(self, loaded: LoadedConfig) -> None:
         self.loaded = loaded
@@ -212,6 +214,10 @@ class SqlHandler:
 
     def summarize(self, sql: str) -> list[dict[str, str]]:
         return []
+
+    @staticmethod
+    def warnings_header(findings: list[Finding]) -> str:
+        return ""  # a hand-written migration: its author writes what it loses
 
     def database_schemas(self) -> list[str]:
         return []

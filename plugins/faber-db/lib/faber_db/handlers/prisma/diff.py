@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from faber_db.engines import engine
 from faber_db.errors import FaberError
 from faber_db.handlers.base import SchemaDiff
 from faber_db.handlers.prisma._lazy import LazyPattern
@@ -18,6 +19,7 @@ from faber_db.handlers.prisma.messages import error_from
 if TYPE_CHECKING:
     from faber_db.engines import Database
     from faber_db.handlers.prisma.handler import PrismaHandler
+    from faber_db.results import Finding
 
 EMPTY_MIGRATION = "-- This is an empty migration."
 
@@ -66,6 +68,26 @@ def diff_argv(*, major: int, schema_path: Path, migrations_dir: Path, source: So
             *(history if reverse else []), "--script", "--exit-code"]
 
 
+def _warning_line(finding: Finding) -> str:
+    """The line `prisma migrate dev` writes for this change (its schema engine's wording)."""
+    if finding.kind == "drop_table" and finding.table:
+        return (f"You are about to drop the `{finding.table}` table. If the table is not empty, "
+                "all the data it contains will be lost.")
+    if finding.kind == "drop_column" and finding.table and finding.column:
+        return (f"You are about to drop the column `{finding.column}` on the `{finding.table}` table. "
+                "All the data in the column will be lost.")
+    return finding.message
+
+
+def warnings_header(findings: list[Finding]) -> str:
+    """The data-loss comment Prisma's `migrate dev` puts on top of a risky migration."""
+    lines = [f"  - {_warning_line(f)}" for f in findings
+             if f.kind != "lock_risk" and f.severity in ("medium", "high", "critical")]
+    if not lines:
+        return ""
+    return "/*\n  Warnings:\n\n" + "\n".join(lines) + "\n\n*/\n"
+
+
 UP_STEP = "prisma migrate diff (migration.sql: history -> schema)"
 DOWN_STEP = "prisma migrate diff (down.sql: schema -> history)"
 
@@ -101,7 +123,7 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_databa
                       source=source, reverse=reverse) for reverse in (False, True)]
     provider = handler.config.database.provider
     # Prisma 7 qualifies the names of its reverse diff with the datasource's schema
-    qualify = _url_schema(database_url) if major >= 7 and provider == "postgresql" else None
+    qualify = _url_schema(database_url) if major >= 7 and engine(provider).named_schemas else None
     derived: Inverse | None = None
     warnings: list[str] = []
 
@@ -120,7 +142,7 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_databa
                 derived = None
         return derived is not None
 
-    prisma_shadows = source == "migrations" and provider == "postgresql" and database_url is not None
+    prisma_shadows = source == "migrations" and engine(provider).server_holds_databases and database_url is not None
     with stranded_shadows_dropped(database_url if prisma_shadows else None, warnings):
         results = handler.run_parallel(runs, database_url=database_url, background=True, enough=reverse_not_needed)
     up = results[0]

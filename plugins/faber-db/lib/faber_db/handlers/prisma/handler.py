@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from faber_db.config import LoadedConfig
     from faber_db.engines import Database
+    from faber_db.results import Finding
 
 # Prisma 7.9+ refuses resets and force pushes inside AI agents unless this holds the user's own words.
 # faber-db runs neither, and never passes the user's consent on to anything it runs.
@@ -46,6 +47,7 @@ class PrismaHandler:
     deploy_description = "prisma migrate deploy (non-interactive; never migrate dev or reset)"
     history_table = history.HISTORY_TABLE
     empty_migration_sql = diff.EMPTY_MIGRATION
+    diff_description = "prisma migrate diff"
 
     def __init__(self, loaded: LoadedConfig) -> None:
         self.loaded = loaded
@@ -161,6 +163,10 @@ class PrismaHandler:
 
     def summarize(self, sql: str) -> list[dict[str, str]]:
         return diff.summarize_script(sql)
+
+    @staticmethod
+    def warnings_header(findings: list[Finding]) -> str:
+        return diff.warnings_header(findings)
 
     def uses_driver_adapter(self) -> bool:
         return project.uses_driver_adapter(self.prisma_config_file())

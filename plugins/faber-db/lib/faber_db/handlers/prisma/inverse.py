@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from faber_db.engines import engine
+
 if TYPE_CHECKING:
     from faber_db.engines import Database
     from faber_db.engines.rehearsal import PostgresColumn, PostgresShape, Shape, SqliteShape
@@ -51,7 +53,7 @@ def invert_additive(sql: str, provider: str, qualify: str | None = None) -> Inve
     statements = split_statements(sql)
     if not statements:
         return None
-    if qualify and provider == "postgresql":
+    if qualify and engine(provider).named_schemas:
         statements = [_qualified(s, qualify) for s in statements]
     created_tables = {m["table"] for s in statements if (m := _CREATE_TABLE.match(s))}
     inverse = Inverse("")
@@ -70,19 +72,20 @@ def _inverse(statement: str, provider: str, created_tables: set[str],
              drops: list[tuple[str, str | None]]) -> str | None:
     """One statement's inverse as a Prisma-style block ("" when dropping its table undoes it); the
     data it drops is added to `drops`."""
-    postgres = provider == "postgresql"
+    database = engine(provider)
     if match := _CREATE_TABLE.match(statement):
         drops.append((_bare(match["table"]), None))
         drop = f"DROP TABLE {match['table']};"
-        if postgres:
+        if database.foreign_keys_off_on is None:
             return f"-- DropTable\n{drop}"
-        return f"-- DropTable\nPRAGMA foreign_keys=off;\n{drop}\nPRAGMA foreign_keys=on;"
+        off, on = database.foreign_keys_off_on
+        return f"-- DropTable\n{off}\n{drop}\n{on}"
     if match := _CREATE_INDEX.match(statement):
         if match["table"] in created_tables:
             return ""
         schema, _ = _parts(match["table"])
         return f"-- DropIndex\nDROP INDEX {schema}{match['index']};"  # an index lives in its table's schema
-    if not postgres:
+    if not database.alters_tables_in_place:  # SQLite: enums, keys and columns change by rebuilding
         return None
     if match := _CREATE_ENUM.match(statement):
         return f"-- DropEnum\nDROP TYPE {match['type']};"
