@@ -128,10 +128,12 @@ UNIQUE = Finding('CREATE UNIQUE INDEX "User_name_key" ON "User"("name")', 2, "ad
 
 def init_written() -> Result:
     return Result("success", "init", None, "Wrote .fractary/plugins/faber-db/config.toml (sqlite, 3 environments)",
-                  InitDetails(".fractary/plugins/faber-db/config.toml", True, "sqlite", "prisma/schema.prisma",
-                              "prisma/migrations", "prisma.config.ts", ["node_modules/.bin/prisma"],
-                              {"dev": "DEV_DATABASE_URL", "staging": "STAGING_DATABASE_URL",
-                               "production": "PROD_DATABASE_URL"}),
+                  InitDetails(config_path=".fractary/plugins/faber-db/config.toml", written=True, provider="sqlite",
+                              schema="prisma/schema.prisma", migrations_dir="prisma/migrations",
+                              environments={"dev": "DEV_DATABASE_URL", "staging": "STAGING_DATABASE_URL",
+                                            "production": "PROD_DATABASE_URL"},
+                              migration_tool="prisma", tool_config="prisma.config.ts",
+                              tool_command=["node_modules/.bin/prisma"]),
                   suggested_fixes=["export DEV_DATABASE_URL=… for each environment you use, then "
                                    "`faber-db status dev`"], duration_ms=136)
 
