@@ -29,6 +29,7 @@ from faber_db.runtime import Context
 
 if TYPE_CHECKING:
     from faber_db.config import LoadedConfig
+    from faber_db.drift import SchemaChange
     from faber_db.engines import Database
 
 HELP = "Generate a migration (and its down.sql) from the schema's changes"
@@ -220,18 +221,20 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str,
         return diff_schema(scratch_url, True, lambda: contextlib.nullcontext(db))
 
 
-def history_schema_diff(ctx: Context, env_name: str) -> SchemaDiff | None:
-    """The diff from the whole migration folder to the schema, computed as generate-migration computes
-    it (scratch databases on `env_name`'s server, never its own database): the schema drift a status
-    or health check reports. None when the tool has no schema to compare with."""
+def history_schema_changes(ctx: Context, env_name: str) -> tuple[list[SchemaChange] | None, list[str]]:
+    """The schema drift a status or health check reports: each step of the diff from the whole migration
+    folder to the schema, computed as generate-migration computes it (scratch databases on `env_name`'s
+    server, never its own database), and the diff's warnings. None when the tool has no schema."""
     loaded = ctx.load()
+    from faber_db.drift import schema_changes
     from faber_db.handlers import get_handler
 
     handler = get_handler(loaded)
     if not handler.diffs_schema():
-        return None
+        return None, []
     _require_schema(loaded, handler)
-    return _diff(ctx, handler, loaded.config.database.provider, env_name, lambda _up_sql: None)  # no analysis
+    diff = _diff(ctx, handler, loaded.config.database.provider, env_name, lambda _up_sql: None)  # no analysis
+    return schema_changes(diff, handler.summarize), diff.warnings
 
 
 @contextlib.contextmanager

@@ -91,9 +91,9 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
                   environment=target.name, message=message, details=details, warnings=reasons)
 
 
-def _schema_drift(ctx: Context, target: Target) -> list[SchemaChange] | None:
-    from faber_db.commands.generate import history_schema_diff
-    from faber_db.drift import schema_changes
 
-    diff = history_schema_diff(ctx, target.name)
-    return schema_changes(diff, target.handler.summarize) if diff is not None else None
+def _schema_drift(ctx: Context, target: Target) -> list[SchemaChange] | None:
+    from faber_db.commands.generate import history_schema_changes
+
+    changes, _warnings = history_schema_changes(ctx, target.name)  # a check carries no warnings of its own
+    return changes

@@ -36,16 +36,15 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         schema_drift: list[SchemaChange] | None = None
         if args.drift:  # imported here: a plain status stays fast
             from faber_db import drift as drift_module
-            from faber_db.commands.generate import history_schema_diff
+            from faber_db.commands.generate import history_schema_changes
             from faber_db.output import progress_step
 
             with progress_step("replaying the applied migrations into a scratch database"):
                 drift = drift_module.detect(target, db, state.applied)
     if args.drift:
         with progress_step("comparing the migration history with the schema"):
-            diff = history_schema_diff(ctx, target.name)
-        schema_drift = drift_module.schema_changes(diff, target.handler.summarize) if diff else None
-        warnings += diff.warnings if diff else []
+            schema_drift, diff_warnings = history_schema_changes(ctx, target.name)
+        warnings += diff_warnings
     details = StatusDetails(
         provider=target.provider,
         database=label,
@@ -119,4 +118,3 @@ def run(ctx: Context, args: argparse.Namespace) -> Result:
         warnings=warnings,
         suggested_fixes=fixes,
     )
-
