@@ -155,10 +155,12 @@ class MigrationHandler(Protocol):
         ...
 
     def diff_schema(self, *, database_url: str | None, from_database: bool,
+                    while_up_runs: Callable[[], None] | None = None,
                     while_down_is_made: Callable[[str], None] | None = None,
                     history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
         """`history`: opens a database holding the replayed history (the state before the change), from
-        whose catalog the down script of a change that drops or alters something can be written."""
+        whose catalog the down script of a change that drops or alters something can be written.
+        `while_up_runs`: called once while the tool computes the up script (work to overlap with it)."""
         ...
 
     def summarize(self, sql: str) -> list[dict[str, str]]: ...

@@ -207,6 +207,7 @@ class SqlHandler:
         """The environment's URL is used as it is: nothing can point elsewhere."""
 
     def diff_schema(self, *, database_url: str | None, from_database: bool,
+                    while_up_runs: Callable[[], None] | None = None,
                     while_down_is_made: Callable[[str], None] | None = None,
                     history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
         raise FaberError("USAGE", "The sql migration tool has no schema to diff",

@@ -19,7 +19,7 @@ from faber_db.safety.column_types import sqlite_type_change, type_change
 from faber_db.safety.kinds import TABLE_REBUILD, Severity, data_loss_message
 from faber_db.safety.model import Analyzer, Column, RowCount, Table, ToolWarnings
 from faber_db.safety.rows import sqlite_count
-from faber_db.safety.statements import Stmt, split_sqlite, sqlite_comments
+from faber_db.safety.statements import Stmt, split_sqlite
 
 
 class SqliteAnalyzer(Analyzer):
@@ -30,8 +30,8 @@ class SqliteAnalyzer(Analyzer):
         self.dialect = dialect
 
     def _run(self, sql: str) -> None:
-        self.warnings = ToolWarnings.read(sqlite_comments(sql, self.dialect))
-        statements = split_sqlite(sql, self.dialect)
+        statements, comments = split_sqlite(sql, self.dialect)
+        self.warnings = ToolWarnings.read(comments)
         redefinitions = _find_redefinitions(statements)
         skip = {index for r in redefinitions.values() for index in r.indexes}
         for index, stmt in enumerate(statements):

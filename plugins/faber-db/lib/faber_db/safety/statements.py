@@ -113,7 +113,9 @@ _SQLITE_HARMLESS_COMMANDS = frozenset(
 )
 
 
-def split_sqlite(sql: str, dialect: str) -> list[Stmt]:
+def split_sqlite(sql: str, dialect: str) -> tuple[list[Stmt], list[str]]:
+    """The statements and the comments: tokenized once, each statement parsed from its own tokens
+    (sqlglot's tokenizer is pure Python, and a history replay reads every earlier migration)."""
     import logging
 
     import sqlglot
@@ -122,12 +124,14 @@ def split_sqlite(sql: str, dialect: str) -> list[Stmt]:
 
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" chatter
     lines = LineIndex(sql)
+    reader = sqlglot.Dialect.get_or_raise(dialect)
     try:
-        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
+        tokens = reader.tokenize(sql)
     except TokenError as exc:
         text = sql.strip()
         start = len(sql) - len(sql.lstrip())
-        return [Stmt(text, start, len(sql), lines.line(start), None, str(exc))] if text else []
+        return ([Stmt(text, start, len(sql), lines.line(start), None, str(exc))] if text else []), []
+    comments = [comment for token in tokens for comment in (token.comments or [])]
 
     chunks: list[list[Any]] = []
     current: list[Any] = []
@@ -157,7 +161,7 @@ def split_sqlite(sql: str, dialect: str) -> list[Stmt]:
             stmt.node = first.lower()  # PRAGMA, VACUUM, SAVEPOINT ...: no data is changed
         else:
             try:
-                stmt.node = sqlglot.parse_one(text, read=dialect)
+                stmt.node = reader.parser().parse(chunk, sql)[0]  # positions index the whole file
             except (ParseError, TokenError) as exc:
                 stmt.error = str(exc).splitlines()[0] if str(exc) else "cannot be parsed"
             else:
@@ -170,7 +174,7 @@ def split_sqlite(sql: str, dialect: str) -> list[Stmt]:
                     # sqlglot reads a bare expression ("this is not sql") without complaint
                     stmt.node, stmt.error = None, f"not a statement (read as {type(stmt.node).__name__})"
         statements.append(stmt)
-    return statements
+    return statements, comments
 
 
 def _sqlite_statement_types() -> tuple[type[Any], ...]:
@@ -211,18 +215,6 @@ def postgres_comments(sql: str) -> list[str]:
         return [c.str for c in parser.comments(sql)]
     except parser.ParseError:
         return []
-
-
-def sqlite_comments(sql: str, dialect: str) -> list[str]:
-    import sqlglot
-    from sqlglot.errors import TokenError
-
-    try:
-        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
-    except TokenError:
-        return []
-    return [comment for token in tokens for comment in (token.comments or [])]
-
 
 
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)

@@ -2,11 +2,7 @@
 /dev/null or a pipe, an argument list, never a shell), in its own process group that is killed on
 timeout, Ctrl-C or any error, and that dies with faber-db (PR_SET_PDEATHSIG). Output comes back
 redacted.
-
-A process group, not a session of its own: with Linux's autogroup scheduling every session is
-scheduled as one unit, so a child in a new session at the lowest priority gets almost no CPU on a busy
-machine and runs for minutes; inside faber-db's own session its nice value only yields to faber-db's
-other children."""
+"""
 
 from __future__ import annotations
 
@@ -56,46 +52,34 @@ class PrismaCli:
         except ValueError:
             return 6
 
-    def run_parallel(self, runs: list[list[str]], *, env: dict[str, str], timeout: float | None = None,
-                     stdin_text: str | None = None,
-                     run_envs: list[dict[str, str]] | None = None, background: bool = False,
-                     enough: Callable[[subprocess.CompletedProcess[str]], bool] | None = None,
-                     ) -> list[subprocess.CompletedProcess[str]]:
-        """Run Prisma commands side by side, each non-interactive in its own process group, which is
-        killed on timeout, Ctrl-C or any error, so no Prisma process outlives faber-db.
-        `run_envs`: more variables for each run (same order as `runs`). `background`: every run but
-        the first at the lowest CPU priority. `enough(result)`: called as each run ends, in order;
-        True stops (kills) the runs not yet collected and returns the results so far."""
+    def run(self, args: list[str], *, env: dict[str, str], timeout: float | None = None,
+            stdin_text: str | None = None, while_running: Callable[[], None] | None = None,
+            ) -> subprocess.CompletedProcess[str]:
+        """Run one Prisma command non-interactive in its own process group, which is killed on timeout,
+        Ctrl-C or any error (`while_running`'s included), so no Prisma process outlives faber-db.
+        `while_running`: called once Prisma has started, before its output is read."""
         import subprocess
 
         limit = timeout if timeout is not None else self.timeout
-        processes: list[subprocess.Popen[str]] = []
+        process: subprocess.Popen[str] | None = None
         try:
-            for index, args in enumerate(runs):
-                own = run_envs[index] if run_envs else {}
-                processes.append(subprocess.Popen(
-                    [*self.argv(), *args], cwd=self.root, env={**env, **own},
-                    stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                    preexec_fn=_own_group_in_background if background and index else _own_group))
-            results = []
-            for args, process in zip(runs, processes, strict=True):
-                stdout, stderr = process.communicate(stdin_text, timeout=limit)
-                results.append(subprocess.CompletedProcess(args, process.returncode, redact(stdout), redact(stderr)))
-                if enough is not None and enough(results[-1]):
-                    break  # the `finally` below kills the rest
-            return results
+            process = subprocess.Popen(
+                [*self.argv(), *args], cwd=self.root, env=env,
+                stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_own_group)
+            if while_running is not None:
+                while_running()
+            stdout, stderr = process.communicate(stdin_text, timeout=limit)
+            return subprocess.CompletedProcess(args, process.returncode, redact(stdout), redact(stderr))
         except subprocess.TimeoutExpired:
-            what = " ".join(runs[0][:2])
-            raise FaberError("PRISMA_TIMEOUT", f"prisma {what} did not finish in {limit:g} s",
+            raise FaberError("PRISMA_TIMEOUT", f"prisma {' '.join(args[:2])} did not finish in {limit:g} s",
                              "Raise prisma.timeout_seconds in the config or pass --timeout.") from None
         except FileNotFoundError:
             raise FaberError("PRISMA_NOT_FOUND", "Cannot run the Prisma CLI",
                              "Install Prisma in the project or fix prisma.command in the config.") from None
         finally:
-            for process in processes:
-                if process.poll() is None:
-                    kill_group(process)
+            if process is not None and process.poll() is None:
+                kill_group(process)
 
     def stream(self, args: list[str], *, env: dict[str, str], timeout: float | None = None,
                on_line: Callable[[str], None] | None = None) -> subprocess.CompletedProcess[str]:
@@ -141,12 +125,6 @@ class PrismaCli:
                              "Raise --timeout (or prisma.timeout_seconds) if the migrations are slow.",
                              details={"prisma_output": "\n".join(lines[-25:])})
         return subprocess.CompletedProcess(argv, process.returncode, "\n".join(lines), "")
-
-
-def _own_group_in_background() -> None:
-    """_own_group, at the lowest CPU priority among faber-db's children."""
-    _own_group()
-    os.nice(19)
 
 
 def _own_group() -> None:

@@ -93,24 +93,26 @@ DOWN_STEP = "prisma migrate diff (down.sql: schema -> history)"
 
 
 def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_database: bool,
+                while_up_runs: Callable[[], None] | None = None,
                 while_down_is_made: Callable[[str], None] | None = None,
                 history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
-    """The up `migrate diff` and its reverse (down.sql), side by side; neither touches an environment's
-    database.
+    """The up `migrate diff`, then its down.sql; neither touches an environment's database.
 
     `from_database`: `database_url` names a scratch database the caller has replayed the whole history
-    into, and both diffs read it (no shadow database anywhere). Otherwise (Prisma 6 with a driver
+    into, and the diffs read it (no shadow database anywhere). Otherwise (Prisma 6 with a driver
     adapter) Prisma replays the history itself, into a shadow database its adapter makes on the server
     of `database_url`.
 
-    The reverse diff runs at the lowest CPU priority. When the up script only creates things, its
-    inverse is written without it (inverse.py) and it is stopped, so the common change costs about one
-    Prisma run. So it is when `history` opens a database holding the history before the change and
-    the script's drops and alterations can be undone from its catalog (inverse.invert_from_catalog,
-    checked by a rehearsal on a copy). A shadow database a stopped or crashed Prisma leaves on a
-    PostgreSQL server is dropped afterwards (or named in the result's warnings). `while_down_is_made`
-    is called with the up script once it has changes whose inverse is not plainly its mirror: work to
-    overlap with the catalog derivation or the reverse diff that follows.
+    The down script is Prisma's reverse diff, a second Prisma run, only when faber-db cannot write it
+    itself: when the up script only creates things, its inverse is written from it (inverse.py); when
+    `history` opens a database holding the history before the change and the script's drops and
+    alterations can be undone from its catalog (inverse.invert_from_catalog, checked by a rehearsal on
+    a copy), from that. The reverse diff is not started beside the up one: on 2 cores a second Node
+    process slows the first by more than the rare fallback costs. A shadow database a stopped or
+    crashed Prisma leaves on a PostgreSQL server is dropped afterwards (or named in the result's
+    warnings). `while_up_runs` is called once the up diff has started (work to overlap with it);
+    `while_down_is_made` is called with the up script once it has changes whose inverse
+    is not plainly its mirror: work to overlap with the catalog derivation or the reverse diff.
     """
     import subprocess
 
@@ -124,31 +126,28 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_databa
     provider = handler.config.database.provider
     # Prisma 7 qualifies the names of its reverse diff with the datasource's schema
     qualify = _url_schema(database_url) if major >= 7 and engine(provider).named_schemas else None
-    derived: Inverse | None = None
     warnings: list[str] = []
 
-    def reverse_not_needed(up: subprocess.CompletedProcess[str]) -> bool:
-        nonlocal derived
-        if up.returncode != 2:  # no change, or an error
-            return True
-        derived = invert_additive(up.stdout, provider, qualify)
-        if derived is None and while_down_is_made is not None:
+    def derive_down(up: subprocess.CompletedProcess[str]) -> Inverse | None:
+        inverse = invert_additive(up.stdout, provider, qualify)
+        if inverse is None and while_down_is_made is not None:
             while_down_is_made(up.stdout)
-        if derived is None and history is not None:
+        if inverse is None and history is not None:
             try:
                 with history() as before:
-                    derived = invert_from_catalog(up.stdout, before, qualify)
+                    inverse = invert_from_catalog(up.stdout, before, qualify)
             except FaberError:  # no history database (its replay failed): Prisma's reverse diff decides
-                derived = None
-        return derived is not None
+                inverse = None
+        return inverse
 
     prisma_shadows = source == "migrations" and engine(provider).server_holds_databases and database_url is not None
     with stranded_shadows_dropped(database_url if prisma_shadows else None, warnings):
-        results = handler.run_parallel(runs, database_url=database_url, background=True, enough=reverse_not_needed)
-    up = results[0]
-    # without the reverse diff's run: the derived script, or nothing (no change, or up failed)
-    down = results[1] if len(results) == 2 else subprocess.CompletedProcess(
-        runs[1], up.returncode, derived.sql if derived else "", "")
+        up = handler.run(runs[0], database_url=database_url, while_running=while_up_runs)
+        derived = derive_down(up) if up.returncode == 2 else None  # 2: changes; else none, or an error
+        if up.returncode == 2 and derived is None:
+            down = handler.run(runs[1], database_url=database_url)
+        else:  # the derived script, or nothing (no change, or up failed)
+            down = subprocess.CompletedProcess(runs[1], up.returncode, derived.sql if derived else "", "")
     for result, what in ((up, UP_STEP), (down, DOWN_STEP)):
         if result.returncode not in (0, 2):
             error = handler.schema_error(result) or error_from(result, what)

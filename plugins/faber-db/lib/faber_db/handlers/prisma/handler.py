@@ -147,17 +147,12 @@ class PrismaHandler:
             raise datasource_error(self.url_sources)
 
     def run(self, args: list[str], *, database_url: str | None, timeout: float | None = None,
-            stdin_text: str | None = None) -> subprocess.CompletedProcess[str]:
-        """Run the Prisma CLI once; output comes back redacted. Raises only on timeout or a missing CLI."""
-        return self.run_parallel([args], database_url=database_url, timeout=timeout, stdin_text=stdin_text)[0]
-
-    def run_parallel(self, runs: list[list[str]], *, database_url: str | None, timeout: float | None = None,
-                     stdin_text: str | None = None, background: bool = False,
-                     enough: Callable[[subprocess.CompletedProcess[str]], bool] | None = None,
-                     ) -> list[subprocess.CompletedProcess[str]]:
-        return self.prisma.run_parallel([[*args, *self.config_args()] for args in runs],
-                                        env=self.child_env(database_url), timeout=timeout, stdin_text=stdin_text,
-                                        background=background, enough=enough)
+            stdin_text: str | None = None, while_running: Callable[[], None] | None = None,
+            ) -> subprocess.CompletedProcess[str]:
+        """Run the Prisma CLI once; output comes back redacted. Raises only on timeout or a missing CLI.
+        `while_running`: called once Prisma has started, before its output is read."""
+        return self.prisma.run([*args, *self.config_args()], env=self.child_env(database_url), timeout=timeout,
+                               stdin_text=stdin_text, while_running=while_running)
 
     # --- generating ------------------------------------------------------------------------------
 
@@ -182,10 +177,11 @@ class PrismaHandler:
         return self.major_version() >= 7 or not self.uses_driver_adapter()
 
     def diff_schema(self, *, database_url: str | None, from_database: bool,
+                    while_up_runs: Callable[[], None] | None = None,
                     while_down_is_made: Callable[[str], None] | None = None,
                     history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
         return diff.diff_schema(self, database_url=database_url, from_database=from_database,
-                                while_down_is_made=while_down_is_made, history=history)
+                                while_up_runs=while_up_runs, while_down_is_made=while_down_is_made, history=history)
 
     def schema_error(self, result: subprocess.CompletedProcess[str]) -> FaberError | None:
         return schema_error(result, self.config.prisma.schema)
