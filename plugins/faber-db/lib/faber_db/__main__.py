@@ -2,6 +2,7 @@
 
 import sys
 
+from faber_db.cli import exit_process
 from faber_db.launch import plugin_main
 
-sys.exit(plugin_main(sys.argv[1:]))
+exit_process(plugin_main(sys.argv[1:]))

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from faber_db.errors import FaberError
 
@@ -219,6 +220,8 @@ def _version() -> str:
     return f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 
-def run_command(command: str) -> None:
+def run_command(command: str) -> NoReturn:
     """What each thin script under skills/*/scripts does: `faber-db <command> <its arguments>`."""
-    sys.exit(plugin_main([command, *sys.argv[1:]]))
+    from faber_db.cli import exit_process
+
+    exit_process(plugin_main([command, *sys.argv[1:]]))
