@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from faber_db.config import LoadedConfig
     from faber_db.drift import SchemaChange
     from faber_db.engines import Database
+    from faber_db.safety import HistoryAnalysis
 
 HELP = "Generate a migration (and its down.sql) from the schema's changes"
 MAX_SLUG = 60
@@ -338,23 +339,36 @@ class _ReplayAlongside:
 
 
 class _Analysis:
-    """The up script's risk analysis, started on a thread of its own as soon as the up script is known
-    to need it (it is not plainly additive), so that it overlaps the making of the down script (the
-    history's replay and rehearsal mostly wait on the database) instead of following it. Additive
-    changes never start it: it must not compete with the tool for the CPU."""
+    """The up script's risk analysis. `prepare` replays the history into the analyzer while the tool
+    computes the up script (faber-db only waits for it then; ~0.1 s for 50 SQLite migrations, ~0.2 s
+    for 160 PostgreSQL ones, the parser's import included). `start` analyses the up script on a thread
+    of its own as soon as it is known to need it (it is not plainly additive), so that it overlaps
+    the making of the down script instead of following it."""
 
     def __init__(self, provider: str, history: list[tuple[str, str]]) -> None:
         self.provider, self.history = provider, history
         self._sql: str | None = None
         self._result: list[Finding] | BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._prepared: HistoryAnalysis | BaseException | None = None
 
     def prepare(self) -> None:
-        """Import the SQL parser while the tool computes the up script (faber-db only waits for it then):
-        its import (~0.1 s for sqlglot) then does not lie between the diff and the findings."""
-        from faber_db.safety import preload
+        from faber_db.safety import HistoryAnalysis
 
-        preload(self.provider)
+        try:
+            self._prepared = HistoryAnalysis(self.provider, self.history)
+        except BaseException as exc:  # raised where the findings are asked for, as without `prepare`
+            self._prepared = exc
+
+    def _analyze(self, up_sql: str) -> list[Finding]:
+        from faber_db.safety import analyze_sql
+
+        prepared, self._prepared = self._prepared, None  # an analyzer analyses one migration
+        if isinstance(prepared, BaseException):
+            raise prepared
+        if prepared is not None:
+            return prepared.findings(up_sql)
+        return analyze_sql(up_sql, self.provider, history=self.history)
 
     def start(self, up_sql: str) -> None:
         self._sql = up_sql
@@ -362,18 +376,14 @@ class _Analysis:
         self._thread.start()
 
     def _run(self, up_sql: str) -> None:
-        from faber_db.safety import analyze_sql
-
         try:
-            self._result = analyze_sql(up_sql, self.provider, history=self.history)
+            self._result = self._analyze(up_sql)
         except BaseException as exc:  # handed to the main thread, which raises it
             self._result = exc
 
     def findings(self, up_sql: str) -> list[Finding]:
-        from faber_db.safety import analyze_sql
-
         if self._thread is None or self._sql != up_sql:
-            return analyze_sql(up_sql, self.provider, history=self.history)
+            return self._analyze(up_sql)
         self._thread.join()
         if isinstance(self._result, BaseException):
             raise self._result

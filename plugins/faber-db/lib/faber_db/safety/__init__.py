@@ -12,7 +12,7 @@ locks (squawk and its pglast fallback), rows (live counts). Importing this packa
 parser: `faber-db status` must not pay for pglast or sqlglot.
 """
 
-from faber_db.safety.analysis import analyze_migrations, analyze_sql, lock_findings, preload
+from faber_db.safety.analysis import HistoryAnalysis, analyze_migrations, analyze_sql, lock_findings
 from faber_db.safety.kinds import (
     DESTRUCTIVE_KINDS,
     LOCK_RISK,
@@ -30,6 +30,7 @@ __all__ = [
     "DESTRUCTIVE_KINDS",
     "LOCK_RISK",
     "UNPARSED",
+    "HistoryAnalysis",
     "RuleDecision",
     "analyze_migrations",
     "analyze_sql",
@@ -41,6 +42,5 @@ __all__ = [
     "lint_locks_many",
     "lock_findings",
     "plainly_additive",
-    "preload",
     "squawk_path",
 ]

@@ -4,23 +4,12 @@ columns, types and indexes)."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 
 from faber_db.errors import FaberError
 from faber_db.results import Finding
 from faber_db.safety.model import Analyzer
 from faber_db.safety.statements import plainly_additive
-
-# provider -> the parser its analyzer uses (the SQLite one reads every other dialect sqlglot knows)
-_PARSERS = {"postgresql": "pglast", "sqlite": "sqlglot.dialects.sqlite"}
-
-
-def preload(provider: str) -> None:
-    """Import the parser for `provider` now (generate-migration does it while the migration tool's
-    reverse diff runs, so the import does not follow it)."""
-    importlib.import_module(_PARSERS.get(provider, _PARSERS["sqlite"]))
-
 
 History = Sequence["str | tuple[str, str]"]
 
@@ -36,6 +25,18 @@ def analyze_sql(sql: str, provider: str, *, migration: str | None = None, histor
         return []
     analyzer = _replayed(provider, history)
     return analyzer.analyze(sql, migration)
+
+
+class HistoryAnalysis:
+    """The analysis of one new migration on top of a history replayed ahead of it (generate-migration
+    replays it while the migration tool computes the migration, so the replay does not follow it)."""
+
+    def __init__(self, provider: str, history: History) -> None:
+        self._analyzer = _replayed(provider, history)
+
+    def findings(self, sql: str, migration: str | None = None) -> list[Finding]:
+        """What analyze_sql(sql, provider, migration=migration, history=history) finds; once."""
+        return [] if plainly_additive(sql) else self._analyzer.analyze(sql, migration)
 
 
 def analyze_migrations(
