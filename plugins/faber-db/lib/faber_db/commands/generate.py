@@ -15,7 +15,6 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -201,12 +200,6 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str,
 
     handler.check_datasource()
 
-    def diff_schema(database_url: str | None, from_database: bool,
-                    history: Callable[[], AbstractContextManager[Database]]) -> SchemaDiff:
-        return handler.diff_schema(database_url=database_url, from_database=from_database,
-                                   while_up_runs=while_up_runs, while_down_is_made=while_down_is_made,
-                                   history=history)
-
     if not handler.diffs_from_database():
         server_url = ctx.target(env_name).url
         with tool_workspace_url(provider, server_url) as workspace, \
@@ -220,7 +213,9 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str,
             return handler.diff_schema(database_url=workspace, from_database=False, while_up_runs=up_runs,
                                        while_down_is_made=while_down_is_made, history=alongside.database)
     with scratch_history(ctx, handler, provider, env_name) as (scratch_url, db):
-        return diff_schema(scratch_url, True, lambda: contextlib.nullcontext(db))
+        return handler.diff_schema(database_url=scratch_url, from_database=True, while_up_runs=while_up_runs,
+                                   while_down_is_made=while_down_is_made,
+                                   history=lambda: contextlib.nullcontext(db))
 
 
 def history_schema_changes(ctx: Context, env_name: str) -> tuple[list[SchemaChange] | None, list[str]]:
