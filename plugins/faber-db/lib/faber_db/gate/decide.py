@@ -62,6 +62,9 @@ def hook_output(raw: bytes, environ: Mapping[str, str], started: float) -> dict[
         return None
     if not isinstance(tool_input, dict):
         return ask(f"faber-db approval gate: the {tool} payload has no tool_input object.")
+    if _holds_nul(tool_input):  # no command line or file name can hold one: what would run is not known
+        return ask(f"faber-db approval gate: the {tool} request contains a NUL character, which no shell command "
+                   "or file name can hold, so the gate cannot tell what would run; you are asked.")
     cwd_text = payload.get("cwd")
     session_cwd = Path(cwd_text) if isinstance(cwd_text, str) and cwd_text.startswith("/") else Path.cwd()
     analyzer = Analyzer(environ, session_cwd, deadline, wall_deadline)
@@ -76,6 +79,16 @@ def hook_output(raw: bytes, environ: Mapping[str, str], started: float) -> dict[
     if not reasons:
         return None
     return ask(f"faber-db approval gate: {'; '.join(reasons)}. Approve only if you meant this change.")
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def bash_output(tool_input: Mapping[str, Any], analyzer: Analyzer) -> dict[str, Any] | None:
