@@ -216,10 +216,12 @@ def pg_deployed_project(
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def lifecycle(request: pytest.FixtureRequest, tmp_path: Path, prisma_kit: PrismaKit) -> Iterator[Lifecycle]:
     """A configured project (faber-db init done) on each provider, its init migration NOT yet
-    applied; dev, staging and production each on a database of their own."""
+    applied; dev, staging and production each on a database of their own. dev generates no Prisma
+    client unless the test is marked `client_generation`."""
     project: PrismaProject = request.getfixturevalue(f"{'sqlite' if request.param == 'sqlite' else 'pg'}_project")
     server = request.getfixturevalue("pg_server") if request.param == "postgresql" else None
-    life = make_lifecycle(project, tmp_path, server)
+    life = make_lifecycle(project, tmp_path, server,
+                          client_generation=request.node.get_closest_marker("client_generation") is not None)
     try:
         yield life
     finally:

@@ -3,10 +3,12 @@ through the real `faber-db` with every environment's URL set, and plain SQL read
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import tomli_w
 from faber import run_faber
 from harness import PostgresServer, PrismaProject, pg_query, sqlite_query, unique_db_name
 
@@ -59,12 +61,18 @@ class Lifecycle:
         return sorted(self.rows(f'SELECT * FROM "{table}"', environment), key=repr)
 
 
+CONFIG = Path(".fractary/plugins/faber-db/config.toml")
 VARIABLES = {"dev": "DEV_DATABASE_URL", "staging": "STAGING_DATABASE_URL", "production": "PROD_DATABASE_URL"}
 
 
-def make_lifecycle(project: PrismaProject, tmp_path: Path, pg_server: PostgresServer | None) -> Lifecycle:
+def make_lifecycle(project: PrismaProject, tmp_path: Path, pg_server: PostgresServer | None, *,
+                   client_generation: bool = False) -> Lifecycle:
     """dev is the fixture's database; staging and production get fresh ones of the same kind
-    (PostgreSQL: the caller drops `created_databases(lifecycle)` afterwards)."""
+    (PostgreSQL: the caller drops `created_databases(lifecycle)` afterwards).
+
+    `client_generation`: keep init's default, under which `migrate dev` runs `prisma generate` (about
+    a second of real Prisma per deploy). Off, dev's config says `generate_client = false`: the tests
+    that check client generation ask for it (the `client_generation` mark), the others skip its cost."""
     assert project.database_url
     urls = {"DEV_DATABASE_URL": project.database_url}
     for variable in ("STAGING_DATABASE_URL", "PROD_DATABASE_URL"):
@@ -77,6 +85,11 @@ def make_lifecycle(project: PrismaProject, tmp_path: Path, pg_server: PostgresSe
             urls[variable] = pg_server.url(name)
     lifecycle = Lifecycle(project, urls)
     lifecycle.faber("init")
+    if not client_generation:
+        config = project.root / CONFIG
+        data = tomllib.loads(config.read_text("utf-8"))
+        data["environments"]["dev"]["generate_client"] = False
+        config.write_text(tomli_w.dumps(data), "utf-8")
     return lifecycle
 
 

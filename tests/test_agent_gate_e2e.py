@@ -142,7 +142,7 @@ def _insert_users(life: Lifecycle, count: int) -> None:
         import sqlite3
 
         with sqlite3.connect(url[len("file:"):]) as conn:
-            conn.executescript(sql)
+            conn.executescript(f"BEGIN;\n{sql}\nCOMMIT;")  # one commit, not one per INSERT
     else:
         import psycopg
 

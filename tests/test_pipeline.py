@@ -56,7 +56,7 @@ def _execute(life: Lifecycle, environment: str, sql: str) -> None:
         import sqlite3
 
         with sqlite3.connect(url[len("file:"):]) as conn:
-            conn.executescript(sql)
+            conn.executescript(f"BEGIN;\n{sql}\nCOMMIT;")  # one commit, not one per INSERT
         return
     import psycopg
 
