@@ -132,6 +132,25 @@ def test_generate_writes_a_derived_down_for_a_drop(project: PrismaProject) -> No
 
 
 @pytest.mark.parametrize("project", DEPLOYED, indirect=True)
+def test_generate_writes_the_down_of_a_change_that_keeps_every_column(project: PrismaProject) -> None:
+    """Dropping a unique index keeps every table and column the history made, so generate starts no
+    replay of its own beside Prisma's (PostgreSQL, Prisma 6): the down script is still written from the
+    history's catalog, replayed once it is asked for, and gives the index back."""
+    env = setup_faber(project)
+    before = catalog(project)
+    project.write_schema(DEFAULT_MODELS.replace("  email String  @unique\n", "  email String\n"))
+    code, result, stderr = generate(project, env, "drop the email index")
+    assert code == 0, describe(result, stderr)
+    folder = project.migrations_dir / result["details"]["migration"]["name"]
+    down = (folder / "down.sql").read_text()
+    assert "CREATE UNIQUE INDEX" in down and "DROP INDEX" not in down, down
+    project.prisma("migrate", "deploy")
+    assert catalog(project) != before
+    project.execute_file(folder / "down.sql")
+    assert catalog(project) == before
+
+
+@pytest.mark.parametrize("project", DEPLOYED, indirect=True)
 def test_a_change_outside_the_derivation_keeps_prismas_reverse(project: PrismaProject) -> None:
     """A table with a trigger (SQLite) or an identity column (PostgreSQL): the rehearsal cannot give
     the schema back from what it derives, so nothing is derived and Prisma's reverse diff decides."""

@@ -116,7 +116,8 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
     history = [(m.name, m.up_text()) for m in handler.local_migrations()]
     analysis = _Analysis(provider, history)
     with progress_step(f"comparing the migration history with the schema ({handler.diff_description})"):
-        diff = _diff(ctx, handler, provider, env_name, analysis.start, while_up_runs=analysis.prepare)
+        diff = _diff(ctx, handler, provider, env_name, analysis.start, while_up_runs=analysis.prepare,
+                     drops_nothing=lambda: analysis.keeps_every_column(handler.declared_tables()))
 
     if not diff.changed and not force:
         return Result(status="warning" if diff.warnings else "success", operation="generate-migration",
@@ -186,7 +187,8 @@ def _empty_migration(root: Path, handler: MigrationHandler, *, slug: str, previe
 
 
 def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str,
-          while_down_is_made: Callable[[str], None], while_up_runs: Callable[[], None] | None = None) -> SchemaDiff:
+          while_down_is_made: Callable[[str], None], while_up_runs: Callable[[], None] | None = None,
+          drops_nothing: Callable[[], bool] = lambda: False, with_down: bool = True) -> SchemaDiff:
     """The migration and its down script, computed against throwaway databases: the environment's own
     is never touched.
 
@@ -195,7 +197,11 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str,
     database is made. Otherwise the tool replays the history itself (into shadow databases of its own
     beside the environment's); the catalog a down script of a drop is written from then comes from a
     replay of our own, made while the tool diffs (a replay of 160 PostgreSQL migrations takes ~1 s of
-    the server's time: after the diff it would follow it)."""
+    the server's time: after the diff it would follow it). That replay slows the tool's own, so it is
+    not started when `drops_nothing()` (asked after `while_up_runs`) says the change drops nothing;
+    should the catalog still be needed (an index dropped, a type changed), it is replayed then.
+    `with_down`: False when only the up script is wanted (a drift check): no down script, no replay of
+    our own."""
     from faber_db.engines.scratch import tool_workspace_url
 
     handler.check_datasource()
@@ -206,16 +212,18 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str,
                 _ReplayAlongside(provider, server_url, handler.local_migrations()) as alongside:
 
             def up_runs() -> None:
-                alongside.start()
                 if while_up_runs is not None:
                     while_up_runs()
+                if with_down and not drops_nothing():
+                    alongside.start()
 
             return handler.diff_schema(database_url=workspace, from_database=False, while_up_runs=up_runs,
-                                       while_down_is_made=while_down_is_made, history=alongside.database)
+                                       while_down_is_made=while_down_is_made, history=alongside.database,
+                                       with_down=with_down)
     with scratch_history(ctx, handler, provider, env_name) as (scratch_url, db):
         return handler.diff_schema(database_url=scratch_url, from_database=True, while_up_runs=while_up_runs,
                                    while_down_is_made=while_down_is_made,
-                                   history=lambda: contextlib.nullcontext(db))
+                                   history=lambda: contextlib.nullcontext(db), with_down=with_down)
 
 
 def history_schema_changes(ctx: Context, env_name: str) -> tuple[list[SchemaChange] | None, list[str]]:
@@ -230,7 +238,8 @@ def history_schema_changes(ctx: Context, env_name: str) -> tuple[list[SchemaChan
     if not handler.diffs_schema():
         return None, []
     _require_schema(loaded, handler)
-    diff = _diff(ctx, handler, loaded.config.database.provider, env_name, lambda _up_sql: None)  # no analysis
+    diff = _diff(ctx, handler, loaded.config.database.provider, env_name, lambda _up_sql: None,  # no analysis
+                 with_down=False)  # drift reads the up script only
     return schema_changes(diff, handler.summarize), diff.warnings
 
 
@@ -354,6 +363,16 @@ class _Analysis:
             self._prepared = HistoryAnalysis(self.provider, self.history)
         except BaseException as exc:  # raised where the findings are asked for, as without `prepare`
             self._prepared = exc
+
+    def keeps_every_column(self, declared: dict[str, frozenset[str]] | None) -> bool:
+        """Whether the schema still declares every table and column the history leaves (known once
+        `prepare` has run): then the change drops none of them."""
+        from faber_db.safety import HistoryAnalysis
+
+        if declared is None or not isinstance(self._prepared, HistoryAnalysis):
+            return False
+        return all(table in declared and columns is not None and columns <= declared[table]
+                   for table, columns in self._prepared.tables().items())
 
     def _analyze(self, up_sql: str) -> list[Finding]:
         from faber_db.safety import analyze_sql

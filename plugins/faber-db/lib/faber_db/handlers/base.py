@@ -157,16 +157,23 @@ class MigrationHandler(Protocol):
     def diff_schema(self, *, database_url: str | None, from_database: bool,
                     while_up_runs: Callable[[], None] | None = None,
                     while_down_is_made: Callable[[str], None] | None = None,
-                    history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
+                    history: Callable[[], AbstractContextManager[Database]] | None = None,
+                    with_down: bool = True) -> SchemaDiff:
         """`history`: opens a database holding the replayed history (the state before the change), from
         whose catalog the down script of a change that drops or alters something can be written.
-        `while_up_runs`: called once while the tool computes the up script (work to overlap with it)."""
+        `while_up_runs`: called once while the tool computes the up script (work to overlap with it).
+        `with_down`: False when only the up script is wanted (a drift check): no down script is made."""
         ...
 
     def summarize(self, sql: str) -> list[dict[str, str]]: ...
 
     def warnings_header(self, findings: list[Finding]) -> str:
         """The comment the tool puts on top of a generated migration that loses data ("" for none)."""
+        ...
+
+    def declared_tables(self) -> dict[str, frozenset[str]] | None:
+        """The tables the schema declares, each with its columns, by their names in the database; None
+        when the tool has no schema or its names cannot be read."""
         ...
 
     def database_schemas(self) -> list[str]:

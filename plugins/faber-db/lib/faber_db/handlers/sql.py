@@ -209,7 +209,8 @@ class SqlHandler:
     def diff_schema(self, *, database_url: str | None, from_database: bool,
                     while_up_runs: Callable[[], None] | None = None,
                     while_down_is_made: Callable[[str], None] | None = None,
-                    history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
+                    history: Callable[[], AbstractContextManager[Database]] | None = None,
+                    with_down: bool = True) -> SchemaDiff:
         raise FaberError("USAGE", "The sql migration tool has no schema to diff",
                          "Write the change into the new, empty migration file `generate-migration` creates.")
 
@@ -219,6 +220,9 @@ class SqlHandler:
     @staticmethod
     def warnings_header(findings: list[Finding]) -> str:
         return ""  # a hand-written migration: its author writes what it loses
+
+    def declared_tables(self) -> dict[str, frozenset[str]] | None:
+        return None  # plain SQL declares no schema
 
     def database_schemas(self) -> list[str]:
         return []

@@ -34,6 +34,11 @@ class HistoryAnalysis:
     def __init__(self, provider: str, history: History) -> None:
         self._analyzer = _replayed(provider, history)
 
+    def tables(self) -> dict[str, frozenset[str] | None]:
+        """The tables the history leaves, each with its columns (None: not known)."""
+        return {name: frozenset(table.columns) if table.known else None
+                for name, table in self._analyzer.tables.items()}
+
     def findings(self, sql: str, migration: str | None = None) -> list[Finding]:
         """What analyze_sql(sql, provider, migration=migration, history=history) finds; once."""
         return [] if plainly_additive(sql) else self._analyzer.analyze(sql, migration)

@@ -95,8 +95,10 @@ DOWN_STEP = "prisma migrate diff (down.sql: schema -> history)"
 def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_database: bool,
                 while_up_runs: Callable[[], None] | None = None,
                 while_down_is_made: Callable[[str], None] | None = None,
-                history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
-    """The up `migrate diff`, then its down.sql; neither touches an environment's database.
+                history: Callable[[], AbstractContextManager[Database]] | None = None,
+                with_down: bool = True) -> SchemaDiff:
+    """The up `migrate diff`, then its down.sql (not `with_down`: none); neither touches an environment's
+    database.
 
     `from_database`: `database_url` names a scratch database the caller has replayed the whole history
     into, and the diffs read it (no shadow database anywhere). Otherwise (Prisma 6 with a driver
@@ -143,8 +145,8 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_databa
     prisma_shadows = source == "migrations" and engine(provider).server_holds_databases and database_url is not None
     with stranded_shadows_dropped(database_url if prisma_shadows else None, warnings):
         up = handler.run(runs[0], database_url=database_url, while_running=while_up_runs)
-        derived = derive_down(up) if up.returncode == 2 else None  # 2: changes; else none, or an error
-        if up.returncode == 2 and derived is None:
+        derived = derive_down(up) if up.returncode == 2 and with_down else None  # 2: changes; else none, or an error
+        if up.returncode == 2 and with_down and derived is None:
             down = handler.run(runs[1], database_url=database_url)
         else:  # the derived script, or nothing (no change, or up failed)
             down = subprocess.CompletedProcess(runs[1], up.returncode, derived.sql if derived else "", "")

@@ -91,6 +91,12 @@ class PrismaHandler:
     def major_version(self) -> int:
         return self.prisma.major()
 
+    def declared_tables(self) -> dict[str, frozenset[str]] | None:
+        try:
+            return project.declared_tables(project.read_schema_text(self.schema_path))
+        except OSError:
+            return None
+
     def database_schemas(self) -> list[str]:
         """multiSchema: the datasource's `schemas`, which Prisma manages besides the URL's."""
         try:
@@ -179,9 +185,11 @@ class PrismaHandler:
     def diff_schema(self, *, database_url: str | None, from_database: bool,
                     while_up_runs: Callable[[], None] | None = None,
                     while_down_is_made: Callable[[str], None] | None = None,
-                    history: Callable[[], AbstractContextManager[Database]] | None = None) -> SchemaDiff:
+                    history: Callable[[], AbstractContextManager[Database]] | None = None,
+                    with_down: bool = True) -> SchemaDiff:
         return diff.diff_schema(self, database_url=database_url, from_database=from_database,
-                                while_up_runs=while_up_runs, while_down_is_made=while_down_is_made, history=history)
+                                while_up_runs=while_up_runs, while_down_is_made=while_down_is_made, history=history,
+                                with_down=with_down)
 
     def schema_error(self, result: subprocess.CompletedProcess[str]) -> FaberError | None:
         return schema_error(result, self.config.prisma.schema)

@@ -31,6 +31,10 @@ _CONFIG_ENV = LazyPattern(rf"\benv\s*(?:<[^>]*>)?\s*\(\s*([\"'`])(?P<v>{_VAR})\1
 _ENV_CALL = LazyPattern(rf"env\s*(?:<[^>]*>)?\s*\(\s*([\"'`])(?P<v>{_VAR})\1\s*\)")
 _PROCESS_ENV = LazyPattern(rf"process\.env(?:\.(?P<v>{_VAR})|\[\s*([\"'])(?P<w>{_VAR})\2\s*\])"
                            r"\s*!?(?:\s+as\s+string)?(?:\s*(?:\?\?|\|\|)[\s\S]*)?")
+_BLOCK = LazyPattern(r"^[ \t]*(?P<kind>model|view|type|enum)\s+(?P<name>\w+)\s*\{", re.M)
+_FIELD = LazyPattern(r"^\s*(?P<name>\w+)\s+(?P<type>\w+)")
+_FIELD_MAP = LazyPattern(r'@map\(\s*(?:name\s*:\s*)?"(?P<n>[^"]+)"')
+_MODEL_MAP = LazyPattern(r'@@map\(\s*(?:name\s*:\s*)?"(?P<n>[^"]+)"')
 _IDENTIFIER = LazyPattern(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _CONFIG_MIGRATIONS = LazyPattern(r"migrations\s*:\s*\{[^}]*?path\s*:\s*[\"'](?P<p>[^\"']+)[\"']", re.S)
 _ADAPTER_MODE = LazyPattern(r"\badapter\s*[:(]")
@@ -112,6 +116,33 @@ def parse_datasource(schema_text: str) -> Datasource | None:
     return Datasource(provider=provider["p"] if provider else "", url_env_names=tuple(urls), shadow_env=shadow,
                       literal_url=literal,
                       schemas=tuple(re.findall(r'"([^"]+)"', schemas["list"])) if schemas else ())
+
+
+def declared_tables(schema_text: str) -> dict[str, frozenset[str]] | None:
+    """Each model's table and its columns, by their names in the database (`@@map`, `@map`; a relation
+    field is no column). None for a multi-schema datasource, where one name may be a table in each."""
+    text = strip_comments(schema_text)
+    datasource = parse_datasource(text)
+    if datasource is None or datasource.schemas:
+        return None
+    blocks = [(m["kind"], m["name"], _balanced(text, m.end() - 1)) for m in _BLOCK.finditer(text)]
+    related = {name for kind, name, _ in blocks if kind != "enum"}  # a field of such a type is a relation
+    tables: dict[str, frozenset[str]] = {}
+    for kind, name, body in blocks:
+        if kind != "model":
+            continue
+        table, columns = name, set()
+        for line in body.splitlines():
+            if line.strip().startswith("@@"):
+                mapped = _MODEL_MAP.search(line)
+                table = mapped["n"] if mapped else table
+                continue
+            field = _FIELD.match(line)
+            if field is not None and field["type"] not in related:
+                mapped = _FIELD_MAP.search(line)
+                columns.add(mapped["n"] if mapped else field["name"])
+        tables[table] = frozenset(columns)
+    return tables
 
 
 def strip_comments(text: str) -> str:
