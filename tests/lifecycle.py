@@ -3,14 +3,19 @@ through the real `faber-db` with every environment's URL set, and plain SQL read
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tomli_w
-import tomllib
 from faber import run_faber
 from harness import PostgresServer, PrismaProject, pg_query, sqlite_query, unique_db_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 USER_MODEL = """model User {
   id    Int     @id @default(autoincrement())
