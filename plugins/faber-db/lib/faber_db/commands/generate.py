@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import re
 import threading
@@ -113,8 +114,7 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
         return _empty_migration(loaded.project_root, handler, slug=slug, preview=preview)
     _require_schema(loaded, handler)
     provider = loaded.config.database.provider
-    history = [(m.name, m.up_text()) for m in handler.local_migrations()]
-    analysis = _Analysis(provider, history)
+    analysis = _Analysis(provider, handler.local_migrations)
     with progress_step(f"comparing the migration history with the schema ({handler.diff_description})"):
         diff = _diff(ctx, handler, provider, env_name, analysis.start, while_up_runs=analysis.prepare,
                      drops_nothing=lambda: analysis.keeps_every_column(handler.declared_tables()))
@@ -125,13 +125,13 @@ def generate_migration(ctx: Context, *, slug: str, preview: bool, force: bool, e
                       details=GenerateDetails(changes=False, migration=None, findings=[], change_list=[],
                                               preview=preview, tool_version=handler.version()),
                       warnings=diff.warnings)
-    findings, down_losses = _analyze(diff, provider, history, analysis)
+    findings, down_losses = _analyze(diff, provider, analysis)
     header = handler.warnings_header(findings) if diff.changed else ""
     up_sql = (header + diff.up_sql) if diff.changed else handler.empty_migration_sql
     for finding in findings:  # lines of the written file, as the dry run will report them
         finding.line += header.count("\n")
     down_sql = diff.down_sql if diff.changed else handler.empty_migration_sql
-    name = migration_name(slug, [m.name for m in handler.local_migrations()])
+    name = migration_name(slug, [m.name for m in analysis.migrations])
     for finding in findings:
         finding.migration = name
     down_loss = _down_data_loss(findings, down_losses)
@@ -209,7 +209,7 @@ def _diff(ctx: Context, handler: MigrationHandler, provider: str, env_name: str,
     if not handler.diffs_from_database():
         server_url = ctx.target(env_name).url
         with tool_workspace_url(provider, server_url) as workspace, \
-                _ReplayAlongside(provider, server_url, handler.local_migrations()) as alongside:
+                _ReplayAlongside(provider, server_url, handler.local_migrations) as alongside:
 
             def up_runs() -> None:
                 if while_up_runs is not None:
@@ -296,9 +296,9 @@ class _ReplayAlongside:
     does the work (the thread only waits on it); the database is dropped on exit, once the replay is
     done. `database()` waits for it, and a failed replay raises there. Elsewhere (SQLite, whose
     connections belong to the thread that opens them, and whose replay takes milliseconds)
-    `database()` replays when asked."""
+    `database()` replays when asked. `migrations` reads the folder (on the thread, where there is one)."""
 
-    def __init__(self, provider: str, server_url: str, migrations: list[LocalMigration]) -> None:
+    def __init__(self, provider: str, server_url: str, migrations: Callable[[], list[LocalMigration]]) -> None:
         self.provider, self.server_url, self.migrations = provider, server_url, migrations
         self._stack = contextlib.ExitStack()
         self._thread: threading.Thread | None = None
@@ -320,7 +320,7 @@ class _ReplayAlongside:
 
         try:
             _url, db = self._stack.enter_context(scratch_history_database(self.provider, self.server_url))
-            replay(db, self.migrations)
+            replay(db, self.migrations())
             self._db = db
         except BaseException as exc:  # handed to database(), on the main thread
             self._error = exc
@@ -347,14 +347,24 @@ class _Analysis:
     computes the up script (faber-db only waits for it then; ~0.1 s for 50 SQLite migrations, ~0.2 s
     for 160 PostgreSQL ones, the parser's import included). `start` analyses the up script on a thread
     of its own as soon as it is known to need it (it is not plainly additive), so that it overlaps
-    the making of the down script instead of following it."""
+    the making of the down script instead of following it. The migration folder is read once, when
+    first needed (by `prepare`, after the tool has started)."""
 
-    def __init__(self, provider: str, history: list[tuple[str, str]]) -> None:
-        self.provider, self.history = provider, history
+    def __init__(self, provider: str, read_migrations: Callable[[], list[LocalMigration]]) -> None:
+        self.provider, self._read_migrations = provider, read_migrations
         self._sql: str | None = None
         self._result: list[Finding] | BaseException | None = None
         self._thread: threading.Thread | None = None
         self._prepared: HistoryAnalysis | BaseException | None = None
+
+    @functools.cached_property
+    def migrations(self) -> list[LocalMigration]:
+        return self._read_migrations()
+
+    @functools.cached_property
+    def history(self) -> list[tuple[str, str]]:
+        """Each migration's name and SQL."""
+        return [(m.name, m.up_text()) for m in self.migrations]
 
     def prepare(self) -> None:
         from faber_db.safety import HistoryAnalysis
@@ -404,8 +414,7 @@ class _Analysis:
         return list(self._result or [])
 
 
-def _analyze(diff: SchemaDiff, provider: str, history: list[tuple[str, str]],
-             analysis: _Analysis) -> tuple[list[Finding], list[str]]:
+def _analyze(diff: SchemaDiff, provider: str, analysis: _Analysis) -> tuple[list[Finding], list[str]]:
     """Risk findings of the up script, and what the down script destroys. The history (the existing
     migrations' SQL) tells the analysis which columns the tables have, so a SQLite table redefinition
     that leaves a column out is reported as the column drop it is; the down script runs after the up
@@ -416,7 +425,8 @@ def _analyze(diff: SchemaDiff, provider: str, history: list[tuple[str, str]],
     if diff.down_drops is not None:
         return findings, [data_loss_message(table, column) for table, column in diff.down_drops]
     # unnamed history: the down script's messages then read exactly like data_loss_message's
-    down_findings = analyze_sql(diff.down_sql, provider, history=[*(sql for _, sql in history), diff.up_sql])
+    down_findings = analyze_sql(diff.down_sql, provider,
+                                history=[*(sql for _, sql in analysis.history), diff.up_sql])
     return findings, [f.message for f in down_findings if f.severity in ("high", "critical")]
 
 

@@ -13,7 +13,7 @@ from faber_db.engines import engine
 from faber_db.errors import FaberError
 from faber_db.handlers.base import SchemaDiff
 from faber_db.handlers.prisma._lazy import LazyPattern
-from faber_db.handlers.prisma.history import DOWN_FILE, LOCK_FILE, MIGRATION_FILE
+from faber_db.handlers.prisma.history import DOWN_FILE, LOCK_FILE, MIGRATION_FILE, has_migrations
 from faber_db.handlers.prisma.messages import error_from
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def diff_schema(handler: PrismaHandler, *, database_url: str | None, from_databa
 
     from faber_db.handlers.prisma.inverse import Inverse, invert_additive, invert_from_catalog
 
-    has_history = bool(handler.local_migrations())
+    has_history = has_migrations(handler.migrations_dir)
     source: Source = ("database" if from_database else "migrations") if has_history else "empty"
     major = handler.major_version()
     runs = [diff_argv(major=major, schema_path=handler.schema_path, migrations_dir=handler.migrations_dir,

@@ -49,6 +49,14 @@ def local_migrations(directory: Path, root: Path) -> list[LocalMigration]:
     return found
 
 
+def has_migrations(directory: Path) -> bool:
+    """Whether `directory` holds a migration folder (none is read)."""
+    if not directory.is_dir():
+        return False
+    with os.scandir(directory) as entries:
+        return any(entry.is_dir() and (Path(entry.path) / MIGRATION_FILE).is_file() for entry in entries)
+
+
 def applied(db: Database) -> list[AppliedMigration]:
     """Every row of the history table, oldest first (none when the table does not exist)."""
     if not db.table_exists(HISTORY_TABLE):
