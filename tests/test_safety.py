@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from faber_db.config import SafetyConfig
@@ -585,6 +586,15 @@ def test_lint_continues_past_an_unparseable_statement(use_squawk: bool) -> None:
      'ON DELETE CASCADE ON UPDATE CASCADE);', True),
     ('-- DropTable\nCREATE TABLE "T" ("id" INT);', True),  # a comment naming DROP is not a statement
     ('CREATE UNIQUE INDEX "u" ON "T"("a");', False),
+    # a unique index or column on a table the same script creates: no row exists to fail it
+    ('CREATE TABLE "User" ("id" INTEGER NOT NULL PRIMARY KEY, "email" TEXT NOT NULL);\n'
+     'CREATE UNIQUE INDEX "User_email_key" ON "User"("email");\n', True),
+    ('CREATE TABLE "T" ("id" INT, "a" TEXT UNIQUE, CONSTRAINT "T_u" UNIQUE ("id", "a"));', True),
+    ('CREATE TABLE IF NOT EXISTS "T" ("a" INT);\nCREATE UNIQUE INDEX "u" ON "T"("a");', False),
+    ('CREATE TABLE "A" ("a" INT);\nCREATE UNIQUE INDEX "u" ON "B"("a");', False),
+    ('CREATE TABLE "T" ("a" INT);\nINSERT INTO "T" VALUES (1), (1);\nCREATE UNIQUE INDEX "u" ON "T"("a");', False),
+    ('CREATE TABLE "T" ("a" INT);\nCREATE UNIQUE INDEX "u" ON "T"("a");\nUPDATE "T" SET "a" = 1;', False),
+    ('CREATE TABLE "T" ("a" INT);\nCREATE UNIQUE INDEX CONCURRENTLY "u" ON "T"("a");', False),
     ('ALTER TABLE "T" ADD COLUMN "b" TEXT;', False),
     ('this is not sql', False),  # unknown text is parsed (and reported as unparsed), never waved through
     ('CREATE TABLE "T" ("id" INT); DELETE FROM "T";', False),
@@ -596,3 +606,7 @@ def test_plainly_additive_gate_skips_only_creations(sql: str, additive: bool) ->
     assert plainly_additive(sql) is additive
     if sql.startswith(("this is", "DO $$")) or sql.endswith('DELETE FROM "T";'):
         assert analyze_sql(sql, "postgresql"), "a risky or unknown script must be reported"
+    if additive:  # what the shortcut waves through, the parser finds nothing in either
+        for provider in ("sqlite", "postgresql"):
+            with mock.patch("faber_db.safety.analysis.plainly_additive", return_value=False):
+                assert analyze_sql(sql, provider) == [], (provider, sql)

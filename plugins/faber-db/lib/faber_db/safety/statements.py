@@ -220,6 +220,9 @@ def postgres_comments(sql: str) -> list[str]:
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _FK_ACTIONS = re.compile(r"\bON\s+(DELETE|UPDATE)\s+(CASCADE|RESTRICT|NO\s+ACTION|SET\s+NULL|SET\s+DEFAULT)\b", re.I)
 _RISKY_WORD = re.compile(r"\b(DROP|ALTER|TRUNCATE|DELETE|UPDATE|RENAME|UNIQUE|REPLACE|MERGE|EXECUTE)\b|\$\$", re.I)
+_NEW_TABLE = re.compile(r"\s*CREATE\s+TABLE\s+(?!IF\s+NOT\s+EXISTS\b)(?P<table>\S+?)\s*\(", re.I)
+_UNIQUE_INDEX = re.compile(r"\s*CREATE\s+UNIQUE\s+INDEX\s+(?!CONCURRENTLY\b|IF\b)\S+\s+ON\s+(?P<table>\S+?)\s*\(", re.I)
+_UNIQUE = re.compile(r"\bUNIQUE\b", re.I)
 _ADDITIVE_START = re.compile(
     r"\s*(CREATE\s+(TABLE|INDEX|TYPE|SEQUENCE|EXTENSION|SCHEMA)\b|COMMENT\s+ON\b|BEGIN\b|COMMIT\b)", re.I)
 
@@ -231,9 +234,21 @@ def creates_only_new_objects(sql: str) -> bool:
 def plainly_additive(sql: str) -> bool:
     """True only for a script every statement of which creates something new (tables, plain
     indexes, types...) and that names nothing risky: such a file cannot lose data, so the parser
-    (and its ~0.1 s import) is not needed. Anything else, unknown text included, is parsed."""
+    (and its ~0.1 s import) is not needed. Anything else, unknown text included, is parsed.
+    UNIQUE is risky (existing duplicates fail it) except where no row can exist yet: in a table the
+    script creates (not `IF NOT EXISTS`), and in a unique index on such a table."""
     text = _FK_ACTIONS.sub(" ", _COMMENTS.sub(" ", sql))
-    if _RISKY_WORD.search(text):
-        return False
-    return all(_ADDITIVE_START.match(part) for part in text.split(";") if part.strip())
+    parts = [part for part in text.split(";") if part.strip()]
+    created = {match["table"] for part in parts if (match := _NEW_TABLE.match(part))}
+    for part in parts:
+        unique = _UNIQUE_INDEX.match(part)
+        if unique is not None and unique["table"] in created:
+            part = part[unique.end():]  # the index's columns (and WHERE): still nothing risky
+        elif _NEW_TABLE.match(part):
+            part = _UNIQUE.sub(" ", part)
+        elif not _ADDITIVE_START.match(part):
+            return False
+        if _RISKY_WORD.search(part):
+            return False
+    return True
 
