@@ -595,6 +595,7 @@ def test_lint_continues_past_an_unparseable_statement(use_squawk: bool) -> None:
     ('CREATE TABLE "T" ("a" INT);\nINSERT INTO "T" VALUES (1), (1);\nCREATE UNIQUE INDEX "u" ON "T"("a");', False),
     ('CREATE TABLE "T" ("a" INT);\nCREATE UNIQUE INDEX "u" ON "T"("a");\nUPDATE "T" SET "a" = 1;', False),
     ('CREATE TABLE "T" ("a" INT);\nCREATE UNIQUE INDEX CONCURRENTLY "u" ON "T"("a");', False),
+    ('CREATE UNIQUE INDEX "u" ON "T"("a");\nCREATE TABLE "T" ("a" INT);', False),  # before the table: an old one
     ('ALTER TABLE "T" ADD COLUMN "b" TEXT;', False),
     ('this is not sql', False),  # unknown text is parsed (and reported as unparsed), never waved through
     ('CREATE TABLE "T" ("id" INT); DELETE FROM "T";', False),

@@ -236,16 +236,20 @@ def plainly_additive(sql: str) -> bool:
     indexes, types...) and that names nothing risky: such a file cannot lose data, so the parser
     (and its ~0.1 s import) is not needed. Anything else, unknown text included, is parsed.
     UNIQUE is risky (existing duplicates fail it) except where no row can exist yet: in a table the
-    script creates (not `IF NOT EXISTS`), and in a unique index on such a table."""
+    script creates (not `IF NOT EXISTS`), and in a unique index on a table an earlier statement of the
+    script created."""
     text = _FK_ACTIONS.sub(" ", _COMMENTS.sub(" ", sql))
-    parts = [part for part in text.split(";") if part.strip()]
-    created = {match["table"] for part in parts if (match := _NEW_TABLE.match(part))}
-    for part in parts:
+    created: set[str] = set()
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        new_table = _NEW_TABLE.match(part)
         unique = _UNIQUE_INDEX.match(part)
-        if unique is not None and unique["table"] in created:
-            part = part[unique.end():]  # the index's columns (and WHERE): still nothing risky
-        elif _NEW_TABLE.match(part):
+        if new_table is not None:
+            created.add(new_table["table"])
             part = _UNIQUE.sub(" ", part)
+        elif unique is not None and unique["table"] in created:
+            part = part[unique.end():]  # the index's columns (and WHERE): still nothing risky
         elif not _ADDITIVE_START.match(part):
             return False
         if _RISKY_WORD.search(part):
