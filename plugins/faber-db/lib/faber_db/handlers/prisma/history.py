@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,36 +26,35 @@ LOCK_FILE = "migration_lock.toml"
 def local_migrations(directory: Path, root: Path) -> list[LocalMigration]:
     """The migration folders, in the order Prisma applies them (`root`: the project, which no
     migration file may link out of)."""
-    if not directory.is_dir():
-        return []
     found = []
-    with os.scandir(directory) as entries:
-        for entry in entries:
-            if not entry.is_dir():
-                continue
-            folder = Path(entry.path)
-            sql = folder / MIGRATION_FILE
-            if not sql.is_file():
-                continue
-            down = folder / DOWN_FILE
-            found.append(LocalMigration(
-                name=entry.name,
-                path=folder,
-                sql_path=sql,
-                # what Prisma stores: sha256 of the file's bytes
-                checksum=hashlib.sha256(read_project_file(sql, root, what="migration")).hexdigest(),
-                down_path=down if down.is_file() else None,
-            ))
+    for folder in _migration_folders(directory):
+        sql = folder / MIGRATION_FILE
+        down = folder / DOWN_FILE
+        found.append(LocalMigration(
+            name=folder.name,
+            path=folder,
+            sql_path=sql,
+            # what Prisma stores: sha256 of the file's bytes
+            checksum=hashlib.sha256(read_project_file(sql, root, what="migration")).hexdigest(),
+            down_path=down if down.is_file() else None,
+        ))
     found.sort(key=lambda m: m.name)  # Prisma applies in lexicographic order of folder names
     return found
 
 
 def has_migrations(directory: Path) -> bool:
     """Whether `directory` holds a migration folder (none is read)."""
+    return any(True for _ in _migration_folders(directory))
+
+
+def _migration_folders(directory: Path) -> Iterator[Path]:
+    """Each folder of `directory` holding a migration.sql, in no order."""
     if not directory.is_dir():
-        return False
+        return
     with os.scandir(directory) as entries:
-        return any(entry.is_dir() and (Path(entry.path) / MIGRATION_FILE).is_file() for entry in entries)
+        for entry in entries:
+            if entry.is_dir() and (Path(entry.path) / MIGRATION_FILE).is_file():
+                yield Path(entry.path)
 
 
 def applied(db: Database) -> list[AppliedMigration]:
