@@ -21,11 +21,10 @@ import pytest
 import tomli_w
 import tomllib
 from faber import faber_argv, faber_env, run_faber
-from lifecycle import Lifecycle
+from lifecycle import CONFIG, Lifecycle
 
 PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "faber-db"
 HOOK = PLUGIN / "hooks" / "approval_gate.py"
-CONFIG = Path(".fractary/plugins/faber-db/config.toml")
 AUDIT = Path(".fractary/plugins/faber-db/audit.jsonl")
 TAG = 'CREATE TABLE "Tag" ("id" INTEGER NOT NULL PRIMARY KEY, "label" TEXT);\n'
 NOTE = 'CREATE TABLE "Note" ("id" INTEGER NOT NULL PRIMARY KEY, "body" TEXT);\n'

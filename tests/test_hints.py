@@ -39,7 +39,7 @@ from faber_db.cli import build_parser
 from faber_db.commands import COMMANDS
 from faber_db.errors import ERROR_CODES, FaberError
 from harness import PrismaProject
-from lifecycle import Lifecycle, make_lifecycle
+from lifecycle import CONFIG, Lifecycle, make_lifecycle
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,7 +48,6 @@ else:  # pragma: no cover
 
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN = REPO / "plugins" / "faber-db"
-CONFIG = Path(".fractary/plugins/faber-db/config.toml")
 AUDIT = Path(".fractary/plugins/faber-db/audit.jsonl")
 ADD_BIO = 'ALTER TABLE "User" ADD COLUMN "bio" TEXT;\n'
 # fails midway on SQLite: the first statement runs, the second names a table that does not exist

@@ -20,9 +20,8 @@ import pytest
 import tomli_w
 import tomllib
 from faber import error_code, faber_argv, faber_env, parse_single_json, run_faber
-from lifecycle import VARIABLES, Lifecycle
+from lifecycle import CONFIG, VARIABLES, Lifecycle
 
-CONFIG = Path(".fractary/plugins/faber-db/config.toml")
 AUDIT = Path(".fractary/plugins/faber-db/audit.jsonl")
 ADD_TAG = 'CREATE TABLE "Tag" ("id" INTEGER NOT NULL PRIMARY KEY, "label" TEXT NOT NULL);\n'
 LEGACY = 'CREATE TABLE "Legacy" ("id" INTEGER NOT NULL PRIMARY KEY, "note" TEXT);\n'
