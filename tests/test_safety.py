@@ -596,6 +596,11 @@ def test_lint_continues_past_an_unparseable_statement(use_squawk: bool) -> None:
     ('CREATE TABLE "T" ("a" INT);\nCREATE UNIQUE INDEX "u" ON "T"("a");\nUPDATE "T" SET "a" = 1;', False),
     ('CREATE TABLE "T" ("a" INT);\nCREATE UNIQUE INDEX CONCURRENTLY "u" ON "T"("a");', False),
     ('CREATE UNIQUE INDEX "u" ON "T"("a");\nCREATE TABLE "T" ("a" INT);', False),  # before the table: an old one
+    ('CREATE TABLE "T" ("a" INT);\nCREATE UNIQUE INDEX "u" ON "T"("a");\nCREATE UNIQUE INDEX "v" ON "Old"("b");',
+     False),
+    ('CREATE TABLE "T" AS SELECT * FROM "Old";\nCREATE UNIQUE INDEX "u" ON "T"("a");', False),  # it has rows
+    ('CREATE TABLE "T" ("a" INT);\nCREATE UNIQUE INDEX "u" ON "T"("a")\n-- ; DROP TABLE "Old"\n;', True),
+    ('CREATE TABLE "T" ("a" INT);\nCREATE UNIQUE INDEX "u" ON "T"("a") WHERE "a" IN (SELECT 1 FROM "Old");', True),
     ('ALTER TABLE "T" ADD COLUMN "b" TEXT;', False),
     ('this is not sql', False),  # unknown text is parsed (and reported as unparsed), never waved through
     ('CREATE TABLE "T" ("id" INT); DELETE FROM "T";', False),
