@@ -11,6 +11,8 @@ parameter reaches it.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +51,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "prisma_majors(*kits): run the test once per Prisma kit (default: 6 and 7, "
                             "the 6.15 and 7.10.1 kits; \"6.19\" too; a test's own mark overrides its module's)")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which Node runs Prisma (scripts/test puts Node 24 with its compile cache first on PATH)."""
+    node = shutil.which("node")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip() \
+        if node else "none"
+    cache = "on" if os.environ.get("NODE_COMPILE_CACHE") else "off"
+    return f"node: {version} ({node}), compile cache {cache}"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
