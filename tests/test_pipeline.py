@@ -381,27 +381,43 @@ def _some_history(life: Lifecycle) -> Path:
     return life.root / AUDIT
 
 
-@pytest.mark.parametrize("tamper", ["truncate", "empty", "delete", "forge"])
-def test_audit_verify_sees_truncation_deletion_and_forgery(lifecycle: Lifecycle, tamper: str) -> None:
-    path = _some_history(lifecycle)
-    lines = path.read_text("utf-8").splitlines()
-    if tamper == "truncate":
-        path.write_text("\n".join(lines[:-1]) + "\n")
-    elif tamper == "empty":
-        path.write_text("")
-    elif tamper == "delete":
-        path.unlink()
-    else:  # a forged line, chained and hashed exactly as faber-db would
-        from faber_db.audit import record_hash
+TAMPERS = ("truncate", "empty", "delete", "forge")
 
-        last = json.loads(lines[-1])
-        forged = {**last, "seq": last["seq"] + 1, "prev": last["hash"], "operation": "migrate",
-                  "status": "success", "message": "Applied 0 migration(s) to production", "environment": "production"}
-        forged["hash"] = record_hash(forged)
-        path.write_text("\n".join([*lines, json.dumps(forged, sort_keys=True)]) + "\n")
-    result = lifecycle.faber("audit", "--verify", expect=1)
-    assert error_code(result) == "AUDIT_TAMPERED", result
-    assert result["details"]["verified"] is False and result["details"]["problems"]
+
+def _tampered(lines: list[str], tamper: str) -> str | None:
+    """The audit file's text after the tamper (None: the file is deleted)."""
+    if tamper == "truncate":
+        return "\n".join(lines[:-1]) + "\n"
+    if tamper == "empty":
+        return ""
+    if tamper == "delete":
+        return None
+    # a forged line, chained and hashed exactly as faber-db would
+    from faber_db.audit import record_hash
+
+    last = json.loads(lines[-1])
+    forged = {**last, "seq": last["seq"] + 1, "prev": last["hash"], "operation": "migrate",
+              "status": "success", "message": "Applied 0 migration(s) to production", "environment": "production"}
+    forged["hash"] = record_hash(forged)
+    return "\n".join([*lines, json.dumps(forged, sort_keys=True)]) + "\n"
+
+
+def test_audit_verify_sees_truncation_deletion_and_forgery(lifecycle: Lifecycle) -> None:
+    """Each tamper on the same real history (built once: the check reads the file and the machine's
+    anchors, not the database), and the untouched file verifies again after each."""
+    path = _some_history(lifecycle)
+    original = path.read_text("utf-8")
+    for tamper in TAMPERS:
+        text = _tampered(original.splitlines(), tamper)
+        if text is None:
+            path.unlink()
+        else:
+            path.write_text(text, "utf-8")
+        result = lifecycle.faber("audit", "--verify", expect=1)
+        assert error_code(result) == "AUDIT_TAMPERED", (tamper, result)
+        assert result["details"]["verified"] is False and result["details"]["problems"], (tamper, result)
+        path.write_text(original, "utf-8")
+        assert lifecycle.faber("audit", "--verify")["details"]["verified"] is True, tamper
 
 
 # --- the command line ---------------------------------------------------------------------------------------
