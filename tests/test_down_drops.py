@@ -15,7 +15,7 @@ from faber import describe
 from faber_db.engines import Catalog, open_database
 from faber_db.handlers.prisma.inverse import invert_from_catalog
 from harness import DEFAULT_MODELS, PrismaProject
-from test_down_derived import prisma_diff
+from test_down_derived import prisma_diff, run_script
 from test_generate import DEPLOYED, catalog, generate, setup_faber
 from test_generate import project as project  # the fixture DEPLOYED names (explicit re-export)
 
@@ -68,12 +68,6 @@ def engine_catalog(project: PrismaProject) -> Catalog:
 def snapshot(project: PrismaProject) -> tuple[list[tuple[Any, ...]], Catalog]:
     """The test's own schema listing (names and text) and faber-db's catalog (constraints too)."""
     return catalog(project), engine_catalog(project)
-
-
-def run_script(project: PrismaProject, sql: str) -> None:
-    assert project.database_url is not None
-    with open_database(project.provider, project.database_url, schema_dir=project.schema_path.parent) as db:
-        db.run_script(sql)
 
 
 def derived_down(project: PrismaProject, up: str) -> str | None:
