@@ -381,7 +381,21 @@ def _some_history(life: Lifecycle) -> Path:
     return life.root / AUDIT
 
 
-TAMPERS = ("truncate", "empty", "delete", "forge")
+TAMPERS = ("truncate", "empty", "delete", "forge", "reorder", "replay", "rechain", "rechain_shorter")
+
+
+def _rechained(records: list[dict[str, Any]]) -> str:
+    """The records with seq, prev and hash recomputed as faber-db would: a chain that is whole in itself."""
+    from faber_db.audit import record_hash
+
+    out: list[str] = []
+    prev = records[0]["prev"]
+    for seq, record in enumerate(records, start=records[0]["seq"]):
+        record = {**record, "seq": seq, "prev": prev}
+        record["hash"] = record_hash(record)
+        prev = record["hash"]
+        out.append(json.dumps(record, sort_keys=True))
+    return "\n".join(out) + "\n"
 
 
 def _tampered(lines: list[str], tamper: str) -> str | None:
@@ -392,10 +406,20 @@ def _tampered(lines: list[str], tamper: str) -> str | None:
         return ""
     if tamper == "delete":
         return None
+    if tamper == "reorder":  # two lines swapped
+        return "\n".join([lines[0], lines[2], lines[1], *lines[3:]]) + "\n"
+    if tamper == "replay":  # a line appended again
+        return "\n".join([*lines, lines[1]]) + "\n"
+    records = [json.loads(line) for line in lines]
+    if tamper == "rechain":  # one line's outcome changed, every hash after it recomputed
+        records[1] = {**records[1], "status": "success", "message": "Applied 0 migration(s) to production"}
+        return _rechained(records)
+    if tamper == "rechain_shorter":  # a line removed, the rest renumbered and rehashed
+        return _rechained([records[0], *records[2:]])
     # a forged line, chained and hashed exactly as faber-db would
     from faber_db.audit import record_hash
 
-    last = json.loads(lines[-1])
+    last = records[-1]
     forged = {**last, "seq": last["seq"] + 1, "prev": last["hash"], "operation": "migrate",
               "status": "success", "message": "Applied 0 migration(s) to production", "environment": "production"}
     forged["hash"] = record_hash(forged)
