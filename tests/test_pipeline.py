@@ -20,6 +20,7 @@ import pytest
 import tomli_w
 import tomllib
 from faber import error_code, faber_argv, faber_env, parse_single_json, run_faber
+from faber_db.audit import record_hash
 from lifecycle import CONFIG, VARIABLES, Lifecycle
 
 AUDIT = Path(".fractary/plugins/faber-db/audit.jsonl")
@@ -386,8 +387,6 @@ TAMPERS = ("truncate", "empty", "delete", "forge", "reorder", "replay", "rechain
 
 def _rechained(records: list[dict[str, Any]]) -> str:
     """The records with seq, prev and hash recomputed as faber-db would: a chain that is whole in itself."""
-    from faber_db.audit import record_hash
-
     out: list[str] = []
     prev = records[0]["prev"]
     for seq, record in enumerate(records, start=records[0]["seq"]):
@@ -417,8 +416,6 @@ def _tampered(lines: list[str], tamper: str) -> str | None:
     if tamper == "rechain_shorter":  # a line removed, the rest renumbered and rehashed
         return _rechained([records[0], *records[2:]])
     # a forged line, chained and hashed exactly as faber-db would
-    from faber_db.audit import record_hash
-
     last = records[-1]
     forged = {**last, "seq": last["seq"] + 1, "prev": last["hash"], "operation": "migrate",
               "status": "success", "message": "Applied 0 migration(s) to production", "environment": "production"}
